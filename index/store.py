@@ -1,0 +1,274 @@
+"""The index on disk: FAISS vectors + SQLite passages/articles + manifest.json.
+
+Layout of an index root::
+
+    <root>/current -> builds/<version>      (symlink, swapped atomically)
+    <root>/builds/<version>/manifest.json
+                            vectors.faiss    (inner product over unit vectors = cosine)
+                            passages.sqlite  (articles, passages; row id = FAISS id)
+
+A build is written to ``builds/.tmp-<version>`` and renamed into place, then
+``current`` is replaced with ``os.replace``; readers resolve ``current`` once when
+they open, so a half-written build is never visible and a failed one changes
+nothing. This is the only module that imports faiss.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from index.errors import IndexCorruptError, IndexMissingError
+from index.models import Article, IndexInfo, Passage, Source
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+VECTORS = "vectors.faiss"
+DATABASE = "passages.sqlite"
+CURRENT = "current"
+BUILDS = "builds"
+
+_SCHEMA = """
+CREATE TABLE articles (
+    doc_id TEXT PRIMARY KEY, path TEXT NOT NULL, line INTEGER, format TEXT NOT NULL,
+    encoding TEXT, title TEXT, outlet TEXT, byline TEXT, published TEXT, url TEXT,
+    dateline TEXT, chars INTEGER NOT NULL
+);
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES articles(doc_id),
+    ordinal INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    raw_start INTEGER NOT NULL, raw_end INTEGER NOT NULL, text TEXT NOT NULL
+);
+CREATE INDEX passages_doc ON passages(doc_id);
+"""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    schema_version: int
+    model: str
+    dimension: int
+    articles: int
+    passages: int
+    built_at: str
+    build_seconds: float
+    corpus: str
+    chunking: dict[str, int]
+    faiss_index: str = "IndexFlatIP"
+
+    def info(self) -> IndexInfo:
+        return IndexInfo(built_at=self.built_at, articles=self.articles, passages=self.passages)
+
+
+def new_version() -> str:
+    """A sortable, unique build name such as ``20261122T101500123456-4242``."""
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{os.getpid()}"
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class BuildInput:
+    """Everything written into one build directory."""
+
+    articles: Sequence[Article]
+    encodings: dict[str, str]
+    passages: Sequence[Passage]
+    vectors: np.ndarray
+    manifest: Manifest
+
+
+def write_build(root: Path, build: BuildInput, keep: int = 2) -> Path:
+    """Write a complete build under ``root`` and make it current; return its directory."""
+    version = new_version()
+    builds = root / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    tmp = builds / f".tmp-{version}"
+    tmp.mkdir()
+    try:
+        _write_files(tmp, build)
+        final = builds / version
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    publish(root, final)
+    prune(root, keep)
+    return final
+
+
+def _write_files(directory: Path, build: BuildInput) -> None:
+    vectors = np.ascontiguousarray(build.vectors, dtype=np.float32)
+    flat = faiss.IndexFlatIP(build.manifest.dimension)
+    if len(vectors):
+        flat.add(vectors)
+    faiss.write_index(flat, str(directory / VECTORS))
+    _write_database(directory / DATABASE, build)
+    manifest_path = directory / MANIFEST
+    manifest_path.write_text(json.dumps(asdict(build.manifest), indent=2) + "\n", "utf-8")
+    for name in (VECTORS, DATABASE, MANIFEST):
+        _fsync(directory / name)
+
+
+def _write_database(path: Path, build: BuildInput) -> None:
+    by_id = {a.doc_id: a for a in build.articles}
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.executescript(_SCHEMA)
+        db.executemany(
+            "INSERT INTO articles VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (_article_row(a, build.encodings.get(a.path)) for a in build.articles),
+        )
+        db.executemany(
+            "INSERT INTO passages VALUES (?,?,?,?,?,?,?,?)",
+            (_passage_row(i, p, by_id[p.doc_id]) for i, p in enumerate(build.passages)),
+        )
+
+
+def _article_row(a: Article, encoding: str | None) -> tuple[Any, ...]:
+    return (a.doc_id, a.path, a.line, a.format, encoding, a.title, a.outlet, a.byline,
+            a.published, a.url, a.dateline, len(a.text))  # fmt: skip
+
+
+def _passage_row(row: int, p: Passage, article: Article) -> tuple[Any, ...]:
+    raw = article.raw_span(p.start, p.end)
+    return (row, p.doc_id, p.ordinal, p.start, p.end, raw.start, raw.end, p.text)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def publish(root: Path, build_dir: Path) -> None:
+    """Point ``root/current`` at ``build_dir`` atomically."""
+    link = root / f".{CURRENT}.{os.getpid()}"
+    with contextlib.suppress(FileNotFoundError):
+        link.unlink()
+    link.symlink_to(Path(BUILDS) / build_dir.name)
+    os.replace(link, root / CURRENT)
+
+
+def prune(root: Path, keep: int) -> None:
+    """Delete all but the newest ``keep`` builds, never the current one, and stale temp dirs."""
+    builds = root / BUILDS
+    current = resolve(root).name
+    versions = sorted(p for p in builds.iterdir() if not p.name.startswith("."))
+    for old in versions[:-keep]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    for tmp in builds.glob(".tmp-*"):
+        if not _pid_alive(tmp.name.rsplit("-", 1)[-1]):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _pid_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def resolve(root: Path) -> Path:
+    """The build directory a reader should open for ``root``.
+
+    ``root`` may be an index root (with ``current``) or a build directory itself.
+    """
+    if (root / MANIFEST).is_file():
+        return root
+    current = root / CURRENT
+    if current.exists():
+        return current.resolve()
+    raise IndexMissingError(f"no index at {root}, run newsbot index")
+
+
+def read_manifest(build_dir: Path) -> Manifest:
+    try:
+        data = json.loads((build_dir / MANIFEST).read_text("utf-8"))
+        manifest = Manifest(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorruptError(f"index at {build_dir} has an unreadable manifest: {exc}") from exc
+    if manifest.schema_version != SCHEMA_VERSION:
+        raise IndexCorruptError(
+            f"index at {build_dir} has schema version {manifest.schema_version}, this newsbot "
+            f"reads {SCHEMA_VERSION}: rebuild it with newsbot index"
+        )
+    return manifest
+
+
+class IndexReader:
+    """An open build: vector search plus passage and article lookups. Thread-safe for reads."""
+
+    def __init__(self, root: Path):
+        self.path = resolve(root)
+        self.manifest = read_manifest(self.path)
+        try:
+            self._vectors = faiss.read_index(str(self.path / VECTORS))
+        except RuntimeError as exc:
+            raise IndexCorruptError(f"index at {self.path} has unreadable vectors: {exc}") from exc
+        if self._vectors.ntotal != self.manifest.passages:
+            raise IndexCorruptError(
+                f"index at {self.path} holds {self._vectors.ntotal} vectors for "
+                f"{self.manifest.passages} passages: rebuild it with newsbot index"
+            )
+        self._db_path = self.path / DATABASE
+        if not self._db_path.is_file():
+            raise IndexCorruptError(f"index at {self.path} has no {DATABASE}")
+
+    def _connect(self) -> sqlite3.Connection:
+        # One short-lived read-only connection per call keeps the reader usable from any thread.
+        uri = f"file:{self._db_path}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The ``k`` nearest passages to a unit query vector as (passage id, cosine)."""
+        if self.manifest.passages == 0:
+            return []
+        scores, ids = self._vectors.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def passages(self, ids: Iterable[int]) -> dict[int, tuple[str, Source]]:
+        """Text and source of each passage id."""
+        wanted = list(ids)
+        if not wanted:
+            return {}
+        marks = ",".join("?" * len(wanted))
+        query = (
+            "SELECT p.id, p.text, p.raw_start, p.raw_end, a.doc_id, a.path, a.line, a.title,"
+            f" a.outlet, a.published, a.url FROM passages p JOIN articles a USING (doc_id)"
+            f" WHERE p.id IN ({marks})"
+        )
+        with contextlib.closing(self._connect()) as db:
+            rows = db.execute(query, wanted).fetchall()
+        return {row["id"]: (row["text"], _source(row)) for row in rows}
+
+    def info(self) -> IndexInfo:
+        return self.manifest.info()
+
+
+def _source(row: sqlite3.Row) -> Source:
+    return Source(
+        doc_id=row["doc_id"], path=row["path"], title=row["title"], outlet=row["outlet"],
+        published=row["published"], url=row["url"], start=row["raw_start"], end=row["raw_end"],
+        line=row["line"],
+    )  # fmt: skip
