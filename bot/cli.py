@@ -156,7 +156,7 @@ def _format_passage(number: int, passage: QuotedPassage, bold: bool) -> list[str
 
 
 def citation(source: Source) -> str:
-    """"Title, Outlet, 2021-01-28, path" with missing parts left out."""
+    """ "Title, Outlet, 2021-01-28, path" with missing parts left out."""
     where = source.path if source.line is None else f"{source.path}:{source.line}"
     parts = [source.title, source.outlet, source.published, where]
     return ", ".join(part for part in parts if part)

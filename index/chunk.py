@@ -18,10 +18,12 @@ from index.models import Article, Passage, Span
 
 # Words that end in a period without ending a sentence ("Col. Wu", "U.S. military").
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof gen col lt sgt capt maj cmdr adm sen rep gov pres st jr sr inc corp "
-    "ltd co vs etc no nos jan feb mar apr jun jul aug sep sept oct nov dec u.s u.k u.n e.g "
-    "i.e d.c mt ft ave rev hon fig approx dept govt vol pp ph.d gen. cf al".split()
-)
+    ("mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "maj", "cmdr", "adm",
+     "sen", "rep", "gov", "pres", "st", "jr", "sr", "inc", "corp", "ltd", "co", "vs", "etc",
+     "no", "nos", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+     "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "d.c", "mt", "ft", "ave", "rev", "hon", "fig",
+     "approx", "dept", "govt", "vol", "pp", "ph.d", "cf", "al")
+)  # fmt: skip
 _CANDIDATE = re.compile(r"[.!?…]+[\"”’')\]]*(?=\s)")
 _OPENER = re.compile(r"\s+[\"“‘'(\[]*[A-Z0-9]")
 _WORD_BEFORE = re.compile(r"(\S+?)[.!?…]+[\"”’')\]]*$")

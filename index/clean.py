@@ -9,6 +9,7 @@ repeats an earlier one of the same article.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -57,7 +58,9 @@ _CAPTION = re.compile(
     re.IGNORECASE,
 )
 _DATE_LABEL = re.compile(r"^(?:published|updated|posted|last updated|date|modified)\b", re.I)
-_BREADCRUMB = re.compile(r"^(?:\d+\.\s+\S+(?:\s\S+)?|(?:\S+\s?){1,3}(?:\s[>»/›]\s(?:\S+\s?){1,4})+)$")
+_BREADCRUMB = re.compile(
+    r"^(?:\d+\.\s+\S+(?:\s\S+)?|(?:\S+\s?){1,3}(?:\s[>»/›]\s(?:\S+\s?){1,4})+)$"
+)
 _BYLINE = re.compile(r"^by\s+(?P<who>[^\n]{2,80}?)\s*$", re.IGNORECASE)
 _MD_HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*$")
 _DATELINE = re.compile(
@@ -93,6 +96,8 @@ class _Line:
 def clean_text(text: str, markdown: bool = False) -> Cleaned:
     """Split ``text`` into metadata and quotable paragraph spans."""
     lines = _lines(text)
+    if _hard_wrapped(lines):
+        lines = _merge_wrapped_blocks(text, lines)
     result = Cleaned()
     body_from = _read_header(lines, result, markdown)
     kept = _body_lines(lines[body_from:], markdown)
@@ -107,17 +112,61 @@ def clean_text(text: str, markdown: bool = False) -> Cleaned:
 def _lines(text: str) -> list[_Line]:
     lines: list[_Line] = []
     block = 0
-    for match in re.finditer(r"[^\n]*", text):
-        raw = match.group()
+    blank_before = False
+    position = 0
+    for raw in text.split("\n"):
+        line_start = position
+        position += len(raw) + 1
         stripped = raw.strip(_BLANK)
         if not stripped:
-            if match.start() != match.end() or (lines and lines[-1].block == block):
-                block += 1
+            blank_before = True
             continue
-        lead = len(raw) - len(raw.lstrip(_BLANK))
-        start = match.start() + lead
+        if blank_before and lines:
+            block += 1
+        blank_before = False
+        start = line_start + len(raw) - len(raw.lstrip(_BLANK))
         lines.append(_Line(start, start + len(stripped), stripped, block, len(lines)))
     return lines
+
+
+def _hard_wrapped(lines: list[_Line]) -> bool:
+    """True for text wrapped at a fixed width, where a paragraph spans several lines."""
+    if len(lines) < 2 or all(a.block != b.block for a, b in itertools.pairwise(lines)):
+        return False
+    lengths = sorted(len(line.text) for line in lines)
+    short = sum(length <= 100 for length in lengths)
+    return short >= 0.9 * len(lines) and lengths[len(lengths) // 2] >= 25
+
+
+def _merge_wrapped_blocks(text: str, lines: list[_Line]) -> list[_Line]:
+    """Make each blank-line separated block one line, unless it holds metadata lines."""
+    merged: list[_Line] = []
+    widths = sorted(len(line.text) for line in lines)
+    full = widths[int(0.9 * (len(widths) - 1))]
+    for block in _blocks(lines):
+        # Wrapped prose fills every line but the last; a list of headlines does not.
+        filled = all(len(line.text) >= 0.6 * full for line in block[:-1])
+        if len(block) == 1 or not filled or any(_is_metadata_line(ln.text) for ln in block):
+            merged.extend(block)
+            continue
+        start, end = block[0].start, block[-1].end
+        joined = " ".join(text[start:end].split())
+        merged.append(_Line(start, end, joined, block[0].block, len(merged)))
+    return [_Line(line.start, line.end, line.text, line.block, i) for i, line in enumerate(merged)]
+
+
+def _blocks(lines: list[_Line]) -> list[list[_Line]]:
+    blocks: list[list[_Line]] = []
+    for line in lines:
+        if blocks and blocks[-1][-1].block == line.block:
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    return blocks
+
+
+def _is_metadata_line(text: str) -> bool:
+    return bool(_BYLINE.match(text) or _BREADCRUMB.match(text)) or _looks_like_date_line(text)
 
 
 def _words(text: str) -> int:
@@ -257,7 +306,9 @@ def _drop_repeats(text: str, paragraphs: list[Span]) -> list[Span]:
     seen: list[set[tuple[str, ...]]] = []
     for span in paragraphs:
         shingles = _shingles(text[span.start : span.end])
-        if len(shingles) >= 4 and any(_jaccard(shingles, other) >= _REPEAT_SIMILARITY for other in seen):
+        if len(shingles) >= 4 and any(
+            _jaccard(shingles, other) >= _REPEAT_SIMILARITY for other in seen
+        ):
             continue
         seen.append(shingles)
         kept.append(span)

@@ -9,7 +9,9 @@ from dateutil import parser as date_parser
 
 _ISO_LIKE = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
-_NOISE = re.compile(r"\b(?:published|updated|posted|last updated|modified|date|on|at)\b\s*:?|[|]", re.I)
+_NOISE = re.compile(
+    r"\b(?:published|updated|posted|last updated|modified|date|on|at)\b\s*:?|[|]", re.I
+)
 _TIMEZONE = re.compile(r"\b(?:GMT|UTC)[+-]?\d{0,2}(?::?\d{2})?\b")
 
 

@@ -14,6 +14,7 @@ import html as html_lib
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from typing import Any
 
 import trafilatura
 from htmldate import find_date
@@ -114,17 +115,16 @@ class PageMetadata:
 
 def page_metadata(raw: str) -> PageMetadata:
     """Title, author, site, URL, date and main text of a page, by trafilatura and htmldate."""
-    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
+    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, as_dict=True)
     published = find_date(raw, original_date=True, outputformat="%Y-%m-%d")
-    if doc is None:
-        return PageMetadata(None, None, None, None, published, None)
+    fields: dict[str, Any] = doc if isinstance(doc, dict) else {}
     return PageMetadata(
-        title=doc.title or None,
-        author=doc.author or None,
-        sitename=doc.sitename or None,
-        url=doc.url or None,
-        published=published or doc.date or None,
-        main_text=doc.text or None,
+        title=fields.get("title") or None,
+        author=fields.get("author") or None,
+        sitename=fields.get("sitename") or None,
+        url=fields.get("url") or None,
+        published=published or fields.get("date") or None,
+        main_text=fields.get("text") or None,
     )
 
 

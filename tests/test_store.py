@@ -1,0 +1,88 @@
+"""Builds are published atomically, old ones pruned, and a failed build changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from index.build import build_index
+from index.errors import CorpusError, IndexCorruptError, IndexMissingError
+from index.store import BUILDS, CURRENT, MANIFEST, IndexReader, resolve
+from tests.fakes import HashingEmbedder
+
+
+def test_build_writes_a_manifest_and_publishes_current(tmp_path, sample_corpus, config):
+    root = tmp_path / "index"
+    report = build_index(sample_corpus, root, config, HashingEmbedder())
+    assert (root / CURRENT).is_symlink()
+    assert resolve(root) == report.path
+    manifest = json.loads((report.path / MANIFEST).read_text())
+    assert manifest["schema_version"] == 1
+    assert manifest["model"] == "hashing-test-embedder"
+    assert manifest["dimension"] == 256
+    assert (manifest["articles"], manifest["passages"]) == (5, report.passages)
+    assert manifest["built_at"].endswith("Z")
+
+
+def test_reader_finds_passages_by_vector(tmp_path, sample_corpus, config):
+    embedder = HashingEmbedder()
+    root = tmp_path / "index"
+    build_index(sample_corpus, root, config, embedder)
+    reader = IndexReader(root)
+    query = embedder.embed_query("RIMPAC naval drills disinvited")
+    (best_id, score), *_ = reader.search(query, 3)
+    text, source = reader.passages([best_id])[best_id]
+    assert "RIMPAC" in text and score > 0.2
+    original = (sample_corpus / source.path).read_bytes().decode("utf-8")
+    assert original[source.start : source.end] == text
+
+
+def test_rebuild_switches_current_and_keeps_two_builds(tmp_path, sample_corpus, config):
+    root = tmp_path / "index"
+    paths = [build_index(sample_corpus, root, config, HashingEmbedder()).path for _ in range(3)]
+    assert resolve(root) == paths[-1]
+    assert sorted(p.name for p in (root / BUILDS).iterdir()) == [p.name for p in paths[1:]]
+
+
+def test_failed_build_leaves_the_previous_index_serving(tmp_path, sample_corpus, config):
+    root = tmp_path / "index"
+    first = build_index(sample_corpus, root, config, HashingEmbedder()).path
+    with pytest.raises(RuntimeError, match="simulated"):
+        build_index(sample_corpus, root, config, HashingEmbedder(fail_after=5))
+    assert resolve(root) == first
+    assert IndexReader(root).manifest.passages > 0
+    assert not list((root / BUILDS).glob(".tmp-*"))
+
+
+def test_empty_corpus_is_an_error_and_keeps_the_old_index(tmp_path, sample_corpus, config):
+    root = tmp_path / "index"
+    first = build_index(sample_corpus, root, config, HashingEmbedder()).path
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.pdf").write_bytes(b"%PDF")
+    with pytest.raises(CorpusError, match=r"all 1 files were skipped \(first: notes.pdf"):
+        build_index(empty, root, config, HashingEmbedder())
+    assert resolve(root) == first
+
+
+def test_missing_and_corrupt_indexes_are_reported(tmp_path, sample_corpus, config):
+    with pytest.raises(IndexMissingError, match="run newsbot index"):
+        IndexReader(tmp_path / "nothing")
+    root = tmp_path / "index"
+    build = build_index(sample_corpus, root, config, HashingEmbedder()).path
+    (build / MANIFEST).write_text("{broken")
+    with pytest.raises(IndexCorruptError, match="unreadable manifest"):
+        IndexReader(root)
+
+
+def test_vectors_are_unit_length(tmp_path, sample_corpus, config):
+    embedder = HashingEmbedder()
+    root = tmp_path / "index"
+    build_index(sample_corpus, root, config, embedder)
+    reader = IndexReader(root)
+    query = embedder.embed_query("China")
+    scores = [s for _, s in reader.search(query, 50)]
+    assert all(-1.0001 <= s <= 1.0001 for s in scores)
+    assert np.isclose(np.linalg.norm(query), 1.0)
