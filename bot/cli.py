@@ -16,7 +16,7 @@ from pathlib import Path
 from index.answer import answer_as_dict
 from index.config import Config, load_config
 from index.errors import NewsbotError
-from index.models import Answer, QuotedPassage, Source
+from index.models import Answer, Filters, QuotedPassage, Source
 
 log = logging.getLogger("newsbot")
 
@@ -56,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     _common(ask)
     ask.add_argument("--top-k", type=_top_k, help="passages per answer (1-25)")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--since", metavar="DATE", help="only articles published on or after DATE")
+    ask.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+    ask.add_argument("--outlet", help="only articles from this outlet (any case)")
     ask.add_argument(
         "questions", nargs="+", metavar="QUESTION", help='each argument is one question; "-" reads '
         "one question per line from standard input",
@@ -109,8 +112,9 @@ def run_ask(args: argparse.Namespace) -> int:
     config, root = _config(args)
     questions = _questions(args.questions)
     answerer = open_answerer(config, root)
+    filters = Filters(since=args.since, until=args.until, outlet=args.outlet)
     for question in questions:
-        answer = answerer.ask(question, args.top_k)
+        answer = answerer.ask(question, args.top_k, filters=filters)
         if args.json:
             print(json.dumps(answer_as_dict(answer), ensure_ascii=False), flush=True)
         else:
@@ -134,6 +138,8 @@ def format_answer(answer: Answer, bold: bool = False) -> str:
     if not answer.answered:
         best = "nothing" if answer.best_score is None else f"best match {answer.best_score:.2f}"
         lines.append(f"Not in the corpus: no passage answers this closely enough ({best}).")
+        if answer.related:
+            lines.append("Closest topics: " + "; ".join(answer.related))
         return "\n".join(lines) + "\n"
     for number, passage in enumerate(answer.passages, start=1):
         lines.extend(_format_passage(number, passage, bold))

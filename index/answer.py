@@ -8,9 +8,10 @@ import numpy as np
 
 from index.chunk import sentence_spans
 from index.config import AnswerConfig, Config
+from index.dates import parse_date
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.errors import IndexCorruptError, QuestionError
-from index.models import Answer, Hit, QuotedPassage
+from index.models import Answer, Filters, Hit, QuotedPassage
 from index.search import DenseSearcher
 from index.store import IndexReader
 
@@ -31,15 +32,26 @@ class Answerer:
         self.config = config
         self.searcher = DenseSearcher(reader, embedder)
 
-    def ask(self, question: str, top_k: int | None = None) -> Answer:
-        """Answer one question. Raises QuestionError for an empty or oversized question."""
+    def ask(
+        self,
+        question: str,
+        top_k: int | None = None,
+        *,
+        offset: int = 0,
+        filters: Filters | None = None,
+    ) -> Answer:
+        """Answer one question with ``top_k`` passages, skipping the first ``offset`` (for a
+        "more" button). Raises QuestionError for an empty or oversized question or bad filter."""
         question = check_question(question)
+        filters = check_filters(filters or Filters())
         k = top_k or self.config.top_k
-        query, hits = self.searcher.search(question, max(k, 1))
+        query, hits = self.searcher.search(question, max(offset + k, 5), filters)
         best = hits[0].score if hits else None
         answered = best is not None and best >= self.config.min_score
-        quoted = tuple(self._quote(query, hit) for hit in hits[:k]) if answered else ()
-        return Answer(question, answered, quoted, self.reader.info(), best)
+        if not answered:
+            return Answer(question, False, (), self.reader.info(), best, _related(hits), filters)
+        quoted = tuple(self._quote(query, hit) for hit in hits[offset : offset + k])
+        return Answer(question, True, quoted, self.reader.info(), best, (), filters)
 
     def _quote(self, query: np.ndarray, hit: Hit) -> QuotedPassage:
         return QuotedPassage(hit.text, self._highlight(query, hit.text), hit.score, hit.sources)
@@ -51,6 +63,41 @@ class Answerer:
             return text
         vectors = self.embedder.embed_passages(sentences)
         return sentences[int(np.argmax(vectors @ query))]
+
+
+def _related(hits: list[Hit], limit: int = 3) -> tuple[str, ...]:
+    """Titles of the nearest articles (or their opening words), for "closest topics"."""
+    seen: list[str] = []
+    for hit in hits:
+        source = hit.sources[0]
+        label = source.title or _opening(hit.text)
+        if label not in seen:
+            seen.append(label)
+    return tuple(seen[:limit])
+
+
+def _opening(text: str, words: int = 10) -> str:
+    parts = text.split()
+    return " ".join(parts[:words]) + ("…" if len(parts) > words else "")
+
+
+def check_filters(filters: Filters) -> Filters:
+    """Filters with dates normalised to ISO, or QuestionError naming the bad one."""
+    since = _filter_date("since", filters.since)
+    until = _filter_date("until", filters.until)
+    if since and until and since > until:
+        raise QuestionError(f"since ({since}) is after until ({until})")
+    outlet = filters.outlet.strip() if filters.outlet and filters.outlet.strip() else None
+    return Filters(since, until, outlet)
+
+
+def _filter_date(name: str, value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    parsed = parse_date(value)
+    if parsed is None:
+        raise QuestionError(f"{name}: {value!r} is not a date; use YYYY-MM-DD")
+    return parsed
 
 
 def check_question(question: str) -> str:
@@ -107,4 +154,5 @@ def answer_as_dict(answer: Answer) -> dict[str, object]:
             for p in answer.passages
         ],
         "best_score": None if answer.best_score is None else round(answer.best_score, 4),
+        "related": list(answer.related),
     }

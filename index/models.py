@@ -101,11 +101,40 @@ class IndexInfo:
 
 
 @dataclass(frozen=True)
+class Filters:
+    """Restrictions applied inside retrieval. Dates are inclusive ISO dates; an article
+    without a known date never matches a date filter. ``outlet`` ignores case."""
+
+    since: str | None = None
+    until: str | None = None
+    outlet: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return any((self.since, self.until, self.outlet))
+
+
+@dataclass(frozen=True)
 class Answer:
-    """The reply to one question. ``answered`` is false when nothing fits well enough."""
+    """The reply to one question. ``answered`` is false when nothing fits well enough;
+    ``related`` then names the nearest articles, so a reply can suggest topics."""
 
     question: str
     answered: bool
     passages: tuple[QuotedPassage, ...]
     index: IndexInfo
     best_score: float | None = None
+    related: tuple[str, ...] = ()
+    filters: Filters = field(default_factory=Filters)
+
+
+@dataclass(frozen=True)
+class CorpusStats:
+    """What an index holds, for /sources and outlet autocomplete."""
+
+    articles: int
+    passages: int
+    built_at: str
+    outlets: tuple[tuple[str, int], ...]  # (outlet, articles), most articles first
+    first_published: str | None
+    last_published: str | None

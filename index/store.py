@@ -30,7 +30,7 @@ import faiss
 import numpy as np
 
 from index.errors import IndexCorruptError, IndexMissingError
-from index.models import Article, IndexInfo, Passage, Source
+from index.models import Article, CorpusStats, Filters, IndexInfo, Passage, Source
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
@@ -240,12 +240,53 @@ class IndexReader:
         db.row_factory = sqlite3.Row
         return db
 
-    def search(self, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The ``k`` nearest passages to a unit query vector as (passage id, cosine)."""
-        if self.manifest.passages == 0:
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` nearest passages to a unit query vector as (passage id, cosine),
+        among ``allowed`` passage ids when given."""
+        if self.manifest.passages == 0 or (allowed is not None and len(allowed) == 0):
             return []
-        scores, ids = self._vectors.search(np.asarray(query, dtype=np.float32).reshape(1, -1), k)
+        vector = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        if allowed is None:
+            scores, ids = self._vectors.search(vector, k)
+        else:
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            params = faiss.SearchParameters()
+            params.sel = selector
+            scores, ids = self._vectors.search(vector, k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def allowed_ids(self, filters: Filters) -> np.ndarray | None:
+        """Passage ids of articles matching ``filters``, or None when nothing is filtered."""
+        if not filters.active:
+            return None
+        clauses, params = _filter_sql(filters)
+        query = "SELECT p.id FROM passages p JOIN articles a USING (doc_id) WHERE " + " AND ".join(
+            clauses
+        )
+        with contextlib.closing(self._connect()) as db:
+            rows = db.execute(query, params).fetchall()
+        return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
+
+    def stats(self) -> CorpusStats:
+        """Counts, outlets and date range of the indexed articles."""
+        with contextlib.closing(self._connect()) as db:
+            outlets = db.execute(
+                "SELECT outlet, COUNT(*) AS n FROM articles WHERE outlet IS NOT NULL"
+                " GROUP BY outlet ORDER BY n DESC, outlet"
+            ).fetchall()
+            first, last = db.execute(
+                "SELECT MIN(published), MAX(published) FROM articles"
+            ).fetchone()
+        return CorpusStats(
+            articles=self.manifest.articles,
+            passages=self.manifest.passages,
+            built_at=self.manifest.built_at,
+            outlets=tuple((row[0], row[1]) for row in outlets),
+            first_published=first,
+            last_published=last,
+        )
 
     def passages(self, ids: Iterable[int]) -> dict[int, tuple[str, Source]]:
         """Text and source of each passage id."""
@@ -264,6 +305,21 @@ class IndexReader:
 
     def info(self) -> IndexInfo:
         return self.manifest.info()
+
+
+def _filter_sql(filters: Filters) -> tuple[list[str], list[str]]:
+    clauses: list[str] = []
+    params: list[str] = []
+    if filters.since:
+        clauses.append("a.published >= ?")
+        params.append(filters.since)
+    if filters.until:
+        clauses.append("a.published <= ?")
+        params.append(filters.until)
+    if filters.outlet:
+        clauses.append("LOWER(a.outlet) = LOWER(?)")
+        params.append(filters.outlet.strip())
+    return clauses, params
 
 
 def _source(row: sqlite3.Row) -> Source:

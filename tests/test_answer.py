@@ -7,6 +7,7 @@ import pytest
 from index.answer import Answerer, check_question
 from index.config import AnswerConfig
 from index.errors import QuestionError
+from index.models import Filters
 from index.store import IndexReader
 
 
@@ -68,3 +69,42 @@ def test_empty_questions_are_refused(question):
 def test_long_questions_are_refused():
     with pytest.raises(QuestionError, match="keep it under"):
         check_question("why " * 500)
+
+
+def test_filters_apply_inside_retrieval(answerer):
+    ap_only = Filters(outlet="associated press")
+    answer = answerer.ask("What did Liu Zhenli say about Taiwan?", top_k=5, filters=ap_only)
+    assert answer.passages
+    assert {s.outlet for p in answer.passages for s in p.sources} == {"Associated Press"}
+    dated = answerer.ask("military talks", top_k=10, filters=Filters(until="2020-12-31"))
+    assert {s.published for p in dated.passages for s in p.sources} == {"2020-10-29"}
+    nothing = answerer.ask("military talks", filters=Filters(since="2030-01-01"))
+    assert not nothing.answered and nothing.best_score is None
+
+
+def test_bad_filters_are_refused(answerer):
+    with pytest.raises(QuestionError, match="since: 'soon' is not a date"):
+        answerer.ask("Taiwan", filters=Filters(since="soon"))
+    with pytest.raises(QuestionError, match="is after until"):
+        answerer.ask("Taiwan", filters=Filters(since="2022-01-01", until="2021-01-01"))
+
+
+def test_offset_returns_the_next_passages(answerer):
+    question = "What did Liu Zhenli say about Taiwan?"
+    first = answerer.ask(question, top_k=2)
+    more = answerer.ask(question, top_k=2, offset=2)
+    both = answerer.ask(question, top_k=4)
+    assert [p.text for p in first.passages + more.passages] == [p.text for p in both.passages]
+
+
+def test_unanswered_questions_name_the_closest_topics(answerer):
+    answer = answerer.ask("Which chef won the baking contest?")
+    assert not answer.answered
+    assert 1 <= len(answer.related) <= 3
+
+
+def test_corpus_stats(answerer):
+    stats = answerer.reader.stats()
+    assert stats.articles == 5
+    assert stats.outlets == (("Associated Press", 1),)
+    assert (stats.first_published, stats.last_published) == ("2020-10-29", "2021-01-28")
