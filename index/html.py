@@ -115,9 +115,13 @@ class PageMetadata:
 
 def page_metadata(raw: str) -> PageMetadata:
     """Title, author, site, URL, date and main text of a page, by trafilatura and htmldate."""
-    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False, as_dict=True)
+    doc = trafilatura.bare_extraction(raw, with_metadata=True, include_comments=False)
     published = find_date(raw, original_date=True, outputformat="%Y-%m-%d")
-    fields: dict[str, Any] = doc if isinstance(doc, dict) else {}
+    fields: dict[str, Any] = {}
+    if isinstance(doc, dict):
+        fields = doc
+    elif doc is not None:
+        fields = doc.as_dict()
     return PageMetadata(
         title=fields.get("title") or None,
         author=fields.get("author") or None,
