@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from index.chunk import sentence_spans
-from index.config import AnswerConfig, Config
+from index.config import AnswerConfig, Config, SearchConfig
 from index.dates import parse_date
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.errors import IndexCorruptError, QuestionError
 from index.models import Answer, Filters, Hit, QuotedPassage
-from index.search import DenseSearcher
+from index.search import HybridSearcher
 from index.store import IndexReader
 
 MAX_QUESTION_CHARS = 1000
@@ -21,7 +21,13 @@ MAX_QUESTION_CHARS = 1000
 class Answerer:
     """Answers questions from one open index. Safe to call from several threads."""
 
-    def __init__(self, reader: IndexReader, embedder: Embedder, config: AnswerConfig):
+    def __init__(
+        self,
+        reader: IndexReader,
+        embedder: Embedder,
+        config: AnswerConfig,
+        search: SearchConfig | None = None,
+    ):
         if embedder.dimension != reader.manifest.dimension:
             raise IndexCorruptError(
                 f"index at {reader.path} has {reader.manifest.dimension}-dimensional vectors but "
@@ -30,7 +36,7 @@ class Answerer:
         self.reader = reader
         self.embedder = embedder
         self.config = config
-        self.searcher = DenseSearcher(reader, embedder)
+        self.searcher = HybridSearcher(reader, embedder, search or SearchConfig())
 
     def ask(
         self,
@@ -46,7 +52,7 @@ class Answerer:
         filters = check_filters(filters or Filters())
         k = top_k or self.config.top_k
         query, hits = self.searcher.search(question, max(offset + k, 5), filters)
-        best = hits[0].score if hits else None
+        best = max((h.similarity for h in hits), default=None)
         answered = best is not None and best >= self.config.min_score
         if not answered:
             return Answer(question, False, (), self.reader.info(), best, _related(hits), filters)
@@ -118,7 +124,7 @@ def open_answerer(config: Config, index_root: Path) -> Answerer:
     embedder = SentenceTransformerEmbedder(
         reader.manifest.model, config.embedding.batch_size, config.embedding.device
     )
-    return Answerer(reader, embedder, config.answer)
+    return Answerer(reader, embedder, config.answer, config.search)
 
 
 def answer_as_dict(answer: Answer) -> dict[str, object]:

@@ -11,6 +11,7 @@ from index.config import Config
 from index.embed import Embedder
 from index.errors import CorpusError
 from index.ingest import CorpusRead, Skipped, doc_id_for, read_corpus
+from index.lexical import LexicalIndex
 from index.models import Article, Passage
 from index.store import SCHEMA_VERSION, BuildInput, Manifest, utc_now, write_build
 
@@ -60,10 +61,28 @@ def build_index(
             "min_words": config.chunk.min_words,
         },
     )
-    build = BuildInput(articles, read.encodings, passages, vectors, manifest)
+    lexical_passages, lexical_articles = _lexical(articles, passages)
+    build = BuildInput(
+        articles, read.encodings, passages, vectors, manifest, lexical_passages, lexical_articles
+    )
     path = write_build(root, build, keep=config.index.keep_versions)
     seconds = time.perf_counter() - started
     return BuildReport(path, len(articles), len(passages), read.skipped, seconds, embed_seconds)
+
+
+def _lexical(articles: list[Article], passages: list[Passage]) -> tuple[LexicalIndex, LexicalIndex]:
+    """BM25 indexes whose documents carry the article's title and outlet, so a question
+    naming them ("… reported by TechCrunch") matches."""
+    by_id = {a.doc_id: a for a in articles}
+    passage_docs = [_with_metadata(by_id[p.doc_id], p.text) for p in passages]
+    article_docs = [
+        _with_metadata(a, "\n".join(a.text[s.start : s.end] for s in a.body)) for a in articles
+    ]
+    return LexicalIndex.build(passage_docs), LexicalIndex.build(article_docs)
+
+
+def _with_metadata(article: Article, text: str) -> str:
+    return "\n".join(part for part in (article.title, article.outlet, text) if part)
 
 
 def _empty_message(corpus: Path, read: CorpusRead) -> str:

@@ -86,11 +86,35 @@ class AnswerConfig:
 
 
 @dataclass(frozen=True)
+class SearchConfig:
+    # "hybrid" fuses dense and BM25 evidence; "dense" and "lexical" use one of them.
+    mode: str = "hybrid"
+    candidates: int = 100  # taken from each retriever before fusion
+    dense_weight: float = 1.0
+    lexical_weight: float = 0.5
+    article_weight: float = 0.3  # BM25 of the whole article (title, outlet, body)
+    outlet_boost: float = 0.1  # added when the question names the article's outlet
+    per_article: int = 2  # most passages of one article among the results
+
+    def validate(self) -> None:
+        _require(
+            self.mode in {"hybrid", "dense", "lexical"},
+            "search.mode",
+            'use "hybrid", "dense" or "lexical"',
+        )
+        _require(self.candidates >= 10, "search.candidates", "use 10 or more")
+        _require(self.per_article >= 1, "search.per_article", "use 1 or more")
+        for key in ("dense_weight", "lexical_weight", "article_weight", "outlet_boost"):
+            _require(getattr(self, key) >= 0, f"search.{key}", "use 0 or a positive number")
+
+
+@dataclass(frozen=True)
 class Config:
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     chunk: ChunkConfig = field(default_factory=ChunkConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     answer: AnswerConfig = field(default_factory=AnswerConfig)
 
 

@@ -77,8 +77,9 @@ class Hit:
 
     passage_id: int
     text: str
-    score: float
+    score: float  # the ranking score (fused evidence in hybrid mode)
     sources: tuple[Source, ...]
+    similarity: float = 0.0  # cosine between question and passage
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,151 @@
-"""Retrieval: question → scored passages with their sources."""
+"""Retrieval: question → scored passages with their sources.
+
+Hybrid retrieval takes candidates from FAISS (dense) and BM25 (lexical), scores
+every candidate with both, and adds article-level evidence: BM25 of the whole
+article (its title, outlet and body) and a boost when the question names the
+article's outlet. News questions name people, places and outlets, and the article
+is easier to find than the passage inside it, so the article's score helps rank
+its passages. Filters restrict both retrievers before any truncation.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import numpy as np
 
+from index.config import SearchConfig
 from index.embed import Embedder
 from index.models import Filters, Hit
 from index.store import IndexReader
 
 
-class DenseSearcher:
-    """Nearest passages by cosine similarity of sentence embeddings (FAISS inner product)."""
+@dataclass(frozen=True)
+class Scored:
+    """A candidate passage with its evidence, before sources are looked up."""
 
-    def __init__(self, reader: IndexReader, embedder: Embedder):
+    passage_id: int
+    score: float
+    similarity: float  # cosine between question and passage
+
+
+class HybridSearcher:
+    """Dense, lexical or fused retrieval over one open index."""
+
+    def __init__(self, reader: IndexReader, embedder: Embedder, config: SearchConfig):
         self.reader = reader
         self.embedder = embedder
+        self.config = config
+        self._outlets = _outlet_patterns(reader.article_outlets)
 
     def search(
         self, question: str, k: int, filters: Filters | None = None
     ) -> tuple[np.ndarray, list[Hit]]:
-        """The query vector and the ``k`` best hits, best first, among passages of
-        articles matching ``filters``."""
+        """The query vector and the ``k`` best hits, best first, at most
+        ``per_article`` from one article, among articles matching ``filters``."""
         query = self.embedder.embed_query(question)
         allowed = self.reader.allowed_ids(filters) if filters else None
-        found = self.reader.search(query, k, allowed)
-        rows = self.reader.passages(pid for pid, _ in found)
-        hits = [
-            Hit(passage_id=pid, text=rows[pid][0], score=score, sources=(rows[pid][1],))
-            for pid, score in found
-            if pid in rows
-        ]
-        return query, hits
+        ranked = self.rank(question, query, allowed)
+        chosen = _cap_per_article(ranked, self.reader.passage_article, self.config.per_article, k)
+        return query, self._hits(chosen)
+
+    def rank(self, question: str, query: np.ndarray, allowed: np.ndarray | None) -> list[Scored]:
+        """All candidates, best first."""
+        mode = self.config.mode
+        dense = dict(self.reader.search(query, self.config.candidates, allowed))
+        lexical = self._lexical(question, allowed) if mode != "dense" else np.zeros(0)
+        ids = self._candidates(dense, lexical)
+        if not ids:
+            return []
+        similarity = self._similarity(query, ids, dense)
+        score = self._fuse(question, ids, similarity, lexical)
+        order = np.argsort(-score, kind="stable")
+        return [Scored(ids[i], float(score[i]), float(similarity[i])) for i in order]
+
+    def _lexical(self, question: str, allowed: np.ndarray | None) -> np.ndarray:
+        scores = self.reader.lexical_passages.scores(question)
+        if allowed is not None:
+            mask = np.zeros_like(scores)
+            mask[allowed] = 1.0
+            scores = scores * mask
+        return scores
+
+    def _candidates(self, dense: dict[int, float], lexical: np.ndarray) -> list[int]:
+        ids = set(dense) if self.config.mode != "lexical" else set()
+        if len(lexical):
+            top = min(self.config.candidates, len(lexical))
+            best = np.argpartition(-lexical, top - 1)[:top]
+            ids.update(int(i) for i in best if lexical[i] > 0)
+        return sorted(ids)
+
+    def _similarity(self, query: np.ndarray, ids: list[int], dense: dict[int, float]) -> np.ndarray:
+        missing = [i for i in ids if i not in dense]
+        found = dict(dense)
+        if missing:
+            found.update(zip(missing, (self.reader.vectors(missing) @ query).tolist(), strict=True))
+        return np.array([found[i] for i in ids], dtype=np.float32)
+
+    def _fuse(
+        self, question: str, ids: list[int], similarity: np.ndarray, lexical: np.ndarray
+    ) -> np.ndarray:
+        c = self.config
+        if c.mode == "dense":
+            return similarity
+        lex = lexical[ids]
+        lex = lex / lex.max() if lex.max() > 0 else lex
+        if c.mode == "lexical":
+            return lex
+        owners = self.reader.passage_article[ids]
+        article = self.reader.lexical_articles.scores(question)[owners]
+        article = article / article.max() if article.max() > 0 else article
+        named = self._named_outlets(question)
+        outlet = np.array([self.reader.article_outlets[a] in named for a in owners], np.float32)
+        return (
+            c.dense_weight * similarity
+            + c.lexical_weight * lex
+            + c.article_weight * article
+            + c.outlet_boost * outlet
+        )
+
+    def _named_outlets(self, question: str) -> set[str | None]:
+        return {name for name, pattern in self._outlets if pattern.search(question)}
+
+    def _hits(self, chosen: list[Scored]) -> list[Hit]:
+        rows = self.reader.passages(s.passage_id for s in chosen)
+        hits = []
+        for s in chosen:
+            if s.passage_id in rows:
+                text, source = rows[s.passage_id]
+                hits.append(Hit(s.passage_id, text, s.score, (source,), s.similarity))
+        return hits
+
+
+def _outlet_patterns(outlets: list[str | None]) -> list[tuple[str, re.Pattern[str]]]:
+    """A whole-word, case-insensitive pattern per outlet name ("The Verge" also matches
+    "Verge")."""
+    patterns = []
+    for name in sorted({o for o in outlets if o and len(o) >= 3}):
+        core = re.sub(r"^the\s+", "", name.strip(), flags=re.I)
+        patterns.append((name, re.compile(rf"(?<!\w){re.escape(core)}(?!\w)", re.I)))
+    return patterns
+
+
+def _cap_per_article(
+    ranked: list[Scored], owners: np.ndarray, per_article: int, k: int
+) -> list[Scored]:
+    """The best ``k`` candidates with at most ``per_article`` from one article; if that
+    leaves fewer than ``k``, the rest are filled in rank order."""
+    chosen: list[Scored] = []
+    skipped: list[Scored] = []
+    counts: dict[int, int] = {}
+    for item in ranked:
+        owner = int(owners[item.passage_id])
+        if counts.get(owner, 0) < per_article:
+            counts[owner] = counts.get(owner, 0) + 1
+            chosen.append(item)
+        else:
+            skipped.append(item)
+        if len(chosen) >= k:
+            return chosen
+    return chosen + skipped[: k - len(chosen)]

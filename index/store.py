@@ -6,6 +6,8 @@ Layout of an index root::
     <root>/builds/<version>/manifest.json
                             vectors.faiss    (inner product over unit vectors = cosine)
                             passages.sqlite  (articles, passages; row id = FAISS id)
+                            bm25-passages/, bm25-articles/  (BM25 with metadata)
+                            passage_article.npy  (article number of each passage)
 
 A build is written to ``builds/.tmp-<version>`` and renamed into place, then
 ``current`` is replaced with ``os.replace``; readers resolve ``current`` once when
@@ -30,12 +32,16 @@ import faiss
 import numpy as np
 
 from index.errors import IndexCorruptError, IndexMissingError
+from index.lexical import LexicalIndex
 from index.models import Article, CorpusStats, Filters, IndexInfo, Passage, Source
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 DATABASE = "passages.sqlite"
+LEXICAL_PASSAGES = "bm25-passages"
+LEXICAL_ARTICLES = "bm25-articles"
+PASSAGE_ARTICLE = "passage_article.npy"
 CURRENT = "current"
 BUILDS = "builds"
 
@@ -89,6 +95,8 @@ class BuildInput:
     passages: Sequence[Passage]
     vectors: np.ndarray
     manifest: Manifest
+    lexical_passages: LexicalIndex
+    lexical_articles: LexicalIndex
 
 
 def write_build(root: Path, build: BuildInput, keep: int = 2) -> Path:
@@ -117,6 +125,11 @@ def _write_files(directory: Path, build: BuildInput) -> None:
         flat.add(vectors)
     faiss.write_index(flat, str(directory / VECTORS))
     _write_database(directory / DATABASE, build)
+    build.lexical_passages.save(directory / LEXICAL_PASSAGES)
+    build.lexical_articles.save(directory / LEXICAL_ARTICLES)
+    number = {a.doc_id: i for i, a in enumerate(build.articles)}
+    owners = np.array([number[p.doc_id] for p in build.passages], dtype=np.int32)
+    np.save(directory / PASSAGE_ARTICLE, owners)
     manifest_path = directory / MANIFEST
     manifest_path.write_text(json.dumps(asdict(build.manifest), indent=2) + "\n", "utf-8")
     for name in (VECTORS, DATABASE, MANIFEST):
@@ -232,6 +245,28 @@ class IndexReader:
         self._db_path = self.path / DATABASE
         if not self._db_path.is_file():
             raise IndexCorruptError(f"index at {self.path} has no {DATABASE}")
+        self.lexical_passages = LexicalIndex.load(
+            self.path / LEXICAL_PASSAGES, self.manifest.passages
+        )
+        self.lexical_articles = LexicalIndex.load(
+            self.path / LEXICAL_ARTICLES, self.manifest.articles
+        )
+        try:
+            self.passage_article = np.load(self.path / PASSAGE_ARTICLE)
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"index at {self.path}: unreadable {PASSAGE_ARTICLE}") from exc
+        self.article_outlets = self._article_outlets()
+
+    def _article_outlets(self) -> list[str | None]:
+        with contextlib.closing(self._connect()) as db:
+            return [row[0] for row in db.execute("SELECT outlet FROM articles ORDER BY rowid")]
+
+    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+        """The stored unit vectors of passages ``ids``."""
+        wanted = np.asarray(ids, dtype=np.int64)
+        if len(wanted) == 0:
+            return np.zeros((0, self.manifest.dimension), dtype=np.float32)
+        return np.asarray(self._vectors.reconstruct_batch(wanted), dtype=np.float32)
 
     def _connect(self) -> sqlite3.Connection:
         # One short-lived read-only connection per call keeps the reader usable from any thread.

@@ -30,7 +30,7 @@ def test_answers_quote_the_passage_that_answers(answerer, question, expected):
     answer = answerer.ask(question)
     assert answer.answered
     assert any(expected in p.text for p in answer.passages), [p.text for p in answer.passages]
-    assert answer.passages[0].score == answer.best_score
+    assert answer.best_score is not None and answer.best_score >= AnswerConfig().min_score
 
 
 @pytest.mark.parametrize(

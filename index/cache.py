@@ -1,0 +1,100 @@
+"""An embedding cache: vectors keyed by model and text, so rebuilds embed only new text.
+
+It lives in the index root (``embeddings.sqlite``), outside the versioned builds, so
+it survives rebuilds; a build that fails half-way still leaves the vectors it
+computed for the next attempt. ``CachingEmbedder`` wraps any Embedder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.embed import Embedder
+
+CACHE_FILE = "embeddings.sqlite"
+_BATCH = 2048  # texts looked up and stored per SQLite statement batch
+
+
+def text_key(model: str, text: str) -> bytes:
+    return hashlib.blake2b(f"{model}\x00{text}".encode(), digest_size=16).digest()
+
+
+class EmbeddingCache:
+    """A SQLite table of float32 vectors keyed by ``text_key``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(self._connect()) as db, db:
+            db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB)")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def get(self, keys: Sequence[bytes], dimension: int) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        with contextlib.closing(self._connect()) as db:
+            for i in range(0, len(keys), _BATCH):
+                batch = keys[i : i + _BATCH]
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT key, vector FROM vectors WHERE key IN ({marks})"
+                for key, blob in db.execute(query, batch):
+                    vector = np.frombuffer(blob, dtype=np.float32)
+                    if vector.shape == (dimension,):
+                        found[key] = vector
+        return found
+
+    def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+        rows = [
+            (k, np.asarray(v, dtype=np.float32).tobytes())
+            for k, v in zip(keys, vectors, strict=True)
+        ]
+        with contextlib.closing(self._connect()) as db, db:
+            db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+
+
+class CachingEmbedder:
+    """An Embedder that serves passages from an EmbeddingCache and embeds only the rest."""
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache, chunk: int = 4096):
+        self.inner = inner
+        self.cache = cache
+        self._chunk = chunk  # stored after each chunk, so an interrupted build keeps its work
+        self.hits = 0
+        self.misses = 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dimension(self) -> int:
+        return self.inner.dimension
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.inner.embed_query(text)
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        keys = [text_key(self.name, t) for t in texts]
+        cached = self.cache.get(keys, self.dimension)
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        missing = [i for i, key in enumerate(keys) if key not in cached]
+        for i, key in enumerate(keys):
+            if key in cached:
+                out[i] = cached[key]
+        self.hits += len(texts) - len(missing)
+        self.misses += len(missing)
+        for start in range(0, len(missing), self._chunk):
+            part = missing[start : start + self._chunk]
+            vectors = self.inner.embed_passages([texts[i] for i in part], progress=progress)
+            out[part] = vectors
+            self.cache.put([keys[i] for i in part], vectors)
+        return out
