@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.results import SHARED, append_row, commit, median, percentile, today
+from bench.results import SHARED, append_row, code_version as commit, median, percentile, today
 from index.answer import Answerer
 from index.build import BuildReport, build_index
 from index.config import Config

@@ -11,6 +11,11 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"
 
 
+def code_version() -> str:
+    """The commit the benchmark's code was loaded from (taken once, at import)."""
+    return _VERSION
+
+
 def commit() -> str:
     done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
@@ -49,3 +54,6 @@ def append_row(section: str, header: list[str], row: list[str]) -> None:
 
 def today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+_VERSION = commit()

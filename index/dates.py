@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from datetime import date, datetime
 
 from dateutil import parser as date_parser
@@ -28,7 +29,9 @@ def parse_date(text: str) -> str | None:
         return None
     cleaned = _TIMEZONE.sub(" ", _NOISE.sub(" ", text))
     try:
-        parsed = date_parser.parse(cleaned, fuzzy=True, default=datetime(1900, 1, 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # unknown time zone names ("ET") don't matter here
+            parsed = date_parser.parse(cleaned, fuzzy=True, default=datetime(1900, 1, 1))
     except (ValueError, OverflowError):
         return None
     return _valid(parsed.year, parsed.month, parsed.day)
