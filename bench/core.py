@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.results import SHARED, append_row, code_version as commit, median, percentile, today
+from bench.results import SHARED, append_row, median, percentile, today
+from bench.results import code_version as commit
 from index.answer import Answerer
 from index.build import BuildReport, build_index
 from index.config import Config

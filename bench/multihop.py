@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from bench.results import SHARED, append_row, code_version as commit, median, percentile, today
+from bench.results import SHARED, append_row, median, percentile, today
+from bench.results import code_version as commit
 from index.build import build_index
 from index.cache import CACHE_FILE, CachingEmbedder, EmbeddingCache
 from index.config import Config, SearchConfig
