@@ -8,6 +8,7 @@ from pathlib import Path
 
 from index.chunk import chunk_article
 from index.config import Config
+from index.dedup import group_passages
 from index.embed import Embedder
 from index.errors import CorpusError
 from index.ingest import CorpusRead, Skipped, doc_id_for, read_corpus
@@ -62,8 +63,16 @@ def build_index(
         },
     )
     lexical_passages, lexical_articles = _lexical(articles, passages)
+    groups = group_passages([p.text for p in passages], vectors)
     build = BuildInput(
-        articles, read.encodings, passages, vectors, manifest, lexical_passages, lexical_articles
+        articles,
+        read.encodings,
+        passages,
+        vectors,
+        manifest,
+        lexical_passages,
+        lexical_articles,
+        groups,
     )
     path = write_build(root, build, keep=config.index.keep_versions)
     seconds = time.perf_counter() - started

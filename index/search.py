@@ -47,8 +47,8 @@ class HybridSearcher:
         query = self.embedder.embed_query(question)
         allowed = self.reader.allowed_ids(filters) if filters else None
         ranked = self.rank(question, query, allowed)
-        chosen = _cap_per_article(ranked, self.reader.passage_article, self.config.per_article, k)
-        return query, self._hits(chosen)
+        chosen = self._select(ranked, k)
+        return query, self._hits(chosen, allowed)
 
     def rank(self, question: str, query: np.ndarray, allowed: np.ndarray | None) -> list[Scored]:
         """All candidates, best first."""
@@ -111,14 +111,49 @@ class HybridSearcher:
     def _named_outlets(self, question: str) -> set[str | None]:
         return {name for name, pattern in self._outlets if pattern.search(question)}
 
-    def _hits(self, chosen: list[Scored]) -> list[Hit]:
-        rows = self.reader.passages(s.passage_id for s in chosen)
+    def _select(self, ranked: list[Scored], k: int) -> list[Scored]:
+        """The best ``k`` candidates, one per group of copies, at most ``per_article``
+        from one article (filled up in rank order if the cap leaves fewer than ``k``)."""
+        groups = self.reader.passage_group
+        owners = self.reader.passage_article
+        chosen: list[Scored] = []
+        held_back: list[Scored] = []
+        seen_groups: set[int] = set()
+        per_article: dict[int, int] = {}
+        for item in ranked:
+            group = int(groups[item.passage_id])
+            if group in seen_groups:
+                continue  # a copy of a passage already chosen: cited as its source
+            seen_groups.add(group)
+            owner = int(owners[item.passage_id])
+            if per_article.get(owner, 0) >= self.config.per_article:
+                held_back.append(item)
+                continue
+            per_article[owner] = per_article.get(owner, 0) + 1
+            chosen.append(item)
+            if len(chosen) == k:
+                return chosen
+        return chosen + held_back[: k - len(chosen)]
+
+    def _hits(self, chosen: list[Scored], allowed: np.ndarray | None) -> list[Hit]:
+        """Hits with every copy of each passage as a source, the chosen copy first."""
+        members = {s.passage_id: self._copies_of(s.passage_id, allowed) for s in chosen}
+        rows = self.reader.passages({m for ids in members.values() for m in ids})
         hits = []
         for s in chosen:
-            if s.passage_id in rows:
-                text, source = rows[s.passage_id]
-                hits.append(Hit(s.passage_id, text, s.score, (source,), s.similarity))
+            if s.passage_id not in rows:
+                continue
+            text = rows[s.passage_id][0]
+            sources = tuple(rows[m][1] for m in members[s.passage_id] if m in rows)
+            hits.append(Hit(s.passage_id, text, s.score, sources, s.similarity))
         return hits
+
+    def _copies_of(self, passage_id: int, allowed: np.ndarray | None) -> list[int]:
+        group = int(self.reader.passage_group[passage_id])
+        others = [m for m in self.reader.copies.get(group, []) if m != passage_id]
+        if allowed is not None:
+            others = [m for m in others if m in set(allowed.tolist())]
+        return [passage_id, *others]
 
 
 def _outlet_patterns(outlets: list[str | None]) -> list[tuple[str, re.Pattern[str]]]:
@@ -129,23 +164,3 @@ def _outlet_patterns(outlets: list[str | None]) -> list[tuple[str, re.Pattern[st
         core = re.sub(r"^the\s+", "", name.strip(), flags=re.I)
         patterns.append((name, re.compile(rf"(?<!\w){re.escape(core)}(?!\w)", re.I)))
     return patterns
-
-
-def _cap_per_article(
-    ranked: list[Scored], owners: np.ndarray, per_article: int, k: int
-) -> list[Scored]:
-    """The best ``k`` candidates with at most ``per_article`` from one article; if that
-    leaves fewer than ``k``, the rest are filled in rank order."""
-    chosen: list[Scored] = []
-    skipped: list[Scored] = []
-    counts: dict[int, int] = {}
-    for item in ranked:
-        owner = int(owners[item.passage_id])
-        if counts.get(owner, 0) < per_article:
-            counts[owner] = counts.get(owner, 0) + 1
-            chosen.append(item)
-        else:
-            skipped.append(item)
-        if len(chosen) >= k:
-            return chosen
-    return chosen + skipped[: k - len(chosen)]

@@ -8,6 +8,7 @@ Layout of an index root::
                             passages.sqlite  (articles, passages; row id = FAISS id)
                             bm25-passages/, bm25-articles/  (BM25 with metadata)
                             passage_article.npy  (article number of each passage)
+                            passage_group.npy  (syndicated copies share a group id)
 
 A build is written to ``builds/.tmp-<version>`` and renamed into place, then
 ``current`` is replaced with ``os.replace``; readers resolve ``current`` once when
@@ -42,6 +43,7 @@ DATABASE = "passages.sqlite"
 LEXICAL_PASSAGES = "bm25-passages"
 LEXICAL_ARTICLES = "bm25-articles"
 PASSAGE_ARTICLE = "passage_article.npy"
+PASSAGE_GROUP = "passage_group.npy"
 CURRENT = "current"
 BUILDS = "builds"
 
@@ -97,6 +99,7 @@ class BuildInput:
     manifest: Manifest
     lexical_passages: LexicalIndex
     lexical_articles: LexicalIndex
+    groups: np.ndarray  # group id of each passage (see index.dedup)
 
 
 def write_build(root: Path, build: BuildInput, keep: int = 2) -> Path:
@@ -130,6 +133,7 @@ def _write_files(directory: Path, build: BuildInput) -> None:
     number = {a.doc_id: i for i, a in enumerate(build.articles)}
     owners = np.array([number[p.doc_id] for p in build.passages], dtype=np.int32)
     np.save(directory / PASSAGE_ARTICLE, owners)
+    np.save(directory / PASSAGE_GROUP, np.asarray(build.groups, dtype=np.int64))
     manifest_path = directory / MANIFEST
     manifest_path.write_text(json.dumps(asdict(build.manifest), indent=2) + "\n", "utf-8")
     for name in (VECTORS, DATABASE, MANIFEST):
@@ -251,11 +255,19 @@ class IndexReader:
         self.lexical_articles = LexicalIndex.load(
             self.path / LEXICAL_ARTICLES, self.manifest.articles
         )
-        try:
-            self.passage_article = np.load(self.path / PASSAGE_ARTICLE)
-        except (OSError, ValueError) as exc:
-            raise IndexCorruptError(f"index at {self.path}: unreadable {PASSAGE_ARTICLE}") from exc
+        self.passage_article = self._array(PASSAGE_ARTICLE)
+        self.passage_group = self._array(PASSAGE_GROUP)
+        self.copies = _copies(self.passage_group)
         self.article_outlets = self._article_outlets()
+
+    def _array(self, name: str) -> np.ndarray:
+        try:
+            array = np.load(self.path / name)
+        except (OSError, ValueError) as exc:
+            raise IndexCorruptError(f"index at {self.path}: unreadable {name}") from exc
+        if len(array) != self.manifest.passages:
+            raise IndexCorruptError(f"index at {self.path}: {name} does not match the passages")
+        return array
 
     def _article_outlets(self) -> list[str | None]:
         with contextlib.closing(self._connect()) as db:
@@ -340,6 +352,17 @@ class IndexReader:
 
     def info(self) -> IndexInfo:
         return self.manifest.info()
+
+
+def _copies(groups: np.ndarray) -> dict[int, list[int]]:
+    """Passage ids of every group with more than one member."""
+    values, counts = np.unique(groups, return_counts=True)
+    shared = set(values[counts > 1].tolist())
+    copies: dict[int, list[int]] = {}
+    for passage, group in enumerate(groups.tolist()):
+        if group in shared:
+            copies.setdefault(group, []).append(passage)
+    return copies
 
 
 def _filter_sql(filters: Filters) -> tuple[list[str], list[str]]:
