@@ -19,7 +19,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-$(INDEX)/current: $(STAMP) $(wildcard corpus/*) config/newsbot.toml
+# Rebuilt when the corpus, the config or the indexing code changes.
+$(INDEX)/current: $(STAMP) $(wildcard corpus/*) config/newsbot.toml $(wildcard index/*.py)
 	$(BIN)/newsbot index --corpus corpus --index-dir $(INDEX)
 
 index: $(INDEX)/current

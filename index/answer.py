@@ -11,6 +11,7 @@ from index.config import AnswerConfig, Config, SearchConfig
 from index.dates import parse_date
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.errors import IndexCorruptError, QuestionError
+from index.lexical import query_terms
 from index.models import Answer, Filters, Hit, QuotedPassage
 from index.search import HybridSearcher
 from index.store import IndexReader
@@ -56,19 +57,36 @@ class Answerer:
         answered = best is not None and best >= self.config.min_score
         if not answered:
             return Answer(question, False, (), self.reader.info(), best, _related(hits), filters)
-        quoted = tuple(self._quote(query, hit) for hit in hits[offset : offset + k])
+        shown = hits[offset : offset + k]
+        highlights = self._highlights(question, query, [hit.text for hit in shown])
+        quoted = tuple(
+            QuotedPassage(hit.text, highlight, hit.score, hit.sources)
+            for hit, highlight in zip(shown, highlights, strict=True)
+        )
         return Answer(question, True, quoted, self.reader.info(), best, (), filters)
 
-    def _quote(self, query: np.ndarray, hit: Hit) -> QuotedPassage:
-        return QuotedPassage(hit.text, self._highlight(query, hit.text), hit.score, hit.sources)
+    def _highlights(self, question: str, query: np.ndarray, texts: list[str]) -> list[str]:
+        """The sentence of each text that best answers: closest in meaning to the question,
+        with a share for the question's terms it contains. One model call for all texts."""
+        split = [[t[s.start : s.end] for s in sentence_spans(t)] or [t] for t in texts]
+        flat = [sentence for sentences in split for sentence in sentences]
+        similarity = self.embedder.embed_passages(flat) @ query if flat else np.zeros(0)
+        terms = set(query_terms(question))
+        overlap = np.array([_overlap(terms, sentence) for sentence in flat], dtype=np.float32)
+        score = similarity + 0.5 * overlap
+        best, start = [], 0
+        for sentences in split:
+            part = score[start : start + len(sentences)]
+            best.append(sentences[int(np.argmax(part))])
+            start += len(sentences)
+        return best
 
-    def _highlight(self, query: np.ndarray, text: str) -> str:
-        """The sentence of ``text`` closest to the question."""
-        sentences = [text[s.start : s.end] for s in sentence_spans(text)]
-        if len(sentences) <= 1:
-            return text
-        vectors = self.embedder.embed_passages(sentences)
-        return sentences[int(np.argmax(vectors @ query))]
+
+def _overlap(terms: set[str], sentence: str) -> float:
+    """Share of the question's terms that appear in ``sentence``."""
+    if not terms:
+        return 0.0
+    return len(terms & set(query_terms(sentence))) / len(terms)
 
 
 def _related(hits: list[Hit], limit: int = 3) -> tuple[str, ...]:
