@@ -4,7 +4,6 @@ errors into what a user should read: a domain error's own message, else an apolo
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from typing import Any
 
@@ -26,17 +25,16 @@ def user_message(error: BaseException) -> str:
 
 
 async def notify(interaction: discord.Interaction[Any], text: str) -> None:
-    """A private notice: the response if none was sent yet, else a private follow-up."""
+    """A notice for the user: private when nothing was sent yet (the usual case, as
+    checks run before the defer); after a defer it completes the "thinking…" placeholder,
+    which keeps the defer's visibility whatever we ask for."""
     text = notice(text)
     if not interaction.response.is_done():
         await interaction.response.send_message(text, ephemeral=True)
-        return
-    if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
-        # The first follow-up after a public "thinking…" would itself be public: remove
-        # the placeholder so the notice stays private.
-        with contextlib.suppress(discord.HTTPException):
-            await interaction.delete_original_response()
-    await interaction.followup.send(text, ephemeral=True)
+    elif interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+        await interaction.edit_original_response(content=text, embed=None, view=None)
+    else:
+        await interaction.followup.send(text, ephemeral=True)
 
 
 async def report_failure(interaction: discord.Interaction[Any], error: BaseException) -> None:
