@@ -96,10 +96,10 @@ def make_bot(
         **settings: Any,
     ) -> NewsBot:
         source = source or IndexSource(Config(), sample_index, SAMPLE_CORPUS)
-        service = AnswerService(answerer or sample_answerer, source)
+        config = DiscordConfig(**{"cooldown_seconds": 0.0, **settings})
+        service = AnswerService(answerer or sample_answerer, source, config.workers)
         services.append(service)
         feedback = FeedbackStore(tmp_path / "feedback.sqlite")
-        config = DiscordConfig(**{"cooldown_seconds": 0.0, **settings})
         return NewsBot(service, feedback, config, clock=clock)
 
     yield make
