@@ -56,6 +56,8 @@ class NewsBot(discord.Client):
         *,
         clock: Callable[[], float] = time.monotonic,
     ):
+        # newsbot never joins voice: spare the log discord.py's warnings about voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(intents=intents(), allowed_mentions=NO_MENTIONS)
         self.service = service
         self.feedback = feedback
