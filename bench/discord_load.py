@@ -3,9 +3,11 @@ fake Discord server (tests/fake_discord.py) to the real bot, in this process, an
 by the real model over the sample index.
 
 Measures, per question, the time from the gateway dispatch to the defer and to the
-follow-up holding the answer (median, p95, max), and the largest event-loop stall
-while they run: a ticker sleeps 10 ms in a loop and records the worst lateness.
-Prints the figures and appends a dated row, with the git commit, to bench/RESULTS.md.
+follow-up holding the answer (median, p95, max), and the largest stall of the bot's
+event loop while they run: a ticker sleeps 10 ms in a loop and records the worst
+lateness. The fake server runs on its own thread and loop, so its work is not counted
+as the bot's. Prints the figures and appends a dated row, with the git commit, to
+bench/RESULTS.md.
 
     PYTHONPATH=. .venv/bin/python bench/discord_load.py [--questions 200] [--workers 2]
 """
@@ -19,15 +21,18 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bot.client import NewsBot  # noqa: E402
-from bot.run import serve  # noqa: E402
+from bot.run import serve, share_cpus  # noqa: E402
 from bot.service import AnswerService, IndexSource  # noqa: E402
 from index.build import build_index  # noqa: E402
 from index.config import Config, DiscordConfig  # noqa: E402
@@ -38,6 +43,7 @@ from tests.fake_discord import APP_ID, FakeDiscord  # noqa: E402
 WORK = REPO / "bench" / ".work"
 RESULTS = REPO / "bench" / "RESULTS.md"
 TOKEN = "bench-token"
+T = TypeVar("T")
 QUESTIONS = [
     "What did Liu Zhenli say about Taiwan?",
     "Why was Li Shangfu sanctioned?",
@@ -74,28 +80,50 @@ async def watch_stalls(stop: asyncio.Event, tick: float = 0.01) -> float:
     return worst
 
 
+class ServerThread:
+    """The fake server on a loop of its own, in its own thread."""
+
+    def __init__(self, server: FakeDiscord):
+        self.server = server
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    async def call(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run ``work`` on the server's loop and wait for it from this one."""
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(work, self._loop))
+
+    async def __aenter__(self) -> ServerThread:
+        self._thread.start()
+        await self.call(self.server.start())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.call(self.server.close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+
+
 async def run(count: int, workers: int) -> dict[str, float]:
     root = sample_index()
-    server = FakeDiscord(TOKEN)
-    await server.start()
     source = IndexSource(Config(), root, REPO / "corpus")
     service = await AnswerService.open(source, workers)
-    settings = DiscordConfig(api_base=server.api_base, gateway_url=server.gateway_url,
-                             cooldown_seconds=0, workers=workers)  # fmt: skip
-    bot = NewsBot(service, FeedbackStore(WORK / "feedback.sqlite"), settings)
-    running = asyncio.create_task(serve(bot, TOKEN))
-    try:
-        assert server.identify is not None
-        await asyncio.wait_for(server.identify, 60)
-        return await _measure(server, count)
-    finally:
-        await bot.close()
-        await running
-        service.close()
-        await server.close()
+    async with ServerThread(FakeDiscord(TOKEN)) as remote:
+        server = remote.server
+        settings = DiscordConfig(api_base=server.api_base, gateway_url=server.gateway_url,
+                                 cooldown_seconds=0, workers=workers)  # fmt: skip
+        bot = NewsBot(service, FeedbackStore(WORK / "feedback.sqlite"), settings)
+        running = asyncio.create_task(serve(bot, TOKEN))
+        try:
+            await remote.call(server.connected())
+            return await _measure(remote, count)
+        finally:
+            await bot.close()
+            await running
+            service.close()
 
 
-async def _measure(server: FakeDiscord, count: int) -> dict[str, float]:
+async def _measure(remote: ServerThread, count: int) -> dict[str, float]:
+    server = remote.server
     stop = asyncio.Event()
     ticker = asyncio.create_task(watch_stalls(stop))
     sent = [server.interaction("ask", question=QUESTIONS[n % len(QUESTIONS)]) for n in range(count)]
@@ -103,12 +131,13 @@ async def _measure(server: FakeDiscord, count: int) -> dict[str, float]:
     began = time.monotonic()
     for interaction in sent:
         started[interaction["token"]] = time.monotonic()
-        await server.dispatch("INTERACTION_CREATE", interaction)
-    answers = await server.wait_for(lambda r: r.path.startswith(f"/webhooks/{APP_ID}/"), count, 600)
+        await remote.call(server.dispatch("INTERACTION_CREATE", interaction))
+    followup = f"/webhooks/{APP_ID}/"
+    answers = await remote.call(server.wait_for(lambda r: r.path.startswith(followup), count, 600))
     wall = time.monotonic() - began
     stop.set()
     stall = await ticker
-    defers = await server.wait_for(lambda r: r.path.endswith("/callback"), count)
+    defers = await remote.call(server.wait_for(lambda r: r.path.endswith("/callback"), count))
     latency = [a.at - started[a.path.rsplit("/", 1)[1]] for a in answers]
     defer = [d.at - started[d.path.split("/")[3]] for d in defers]
     ok = sum(1 for a in answers if a.body["embeds"][0]["title"] in QUESTIONS)
@@ -158,6 +187,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=DiscordConfig().workers)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    share_cpus(args.workers)  # as newsbot discord does, before the model loads
     errors = ErrorCount()
     logging.getLogger().addHandler(errors)
     figures = asyncio.run(run(args.questions, args.workers))

@@ -67,8 +67,20 @@ def run_discord(config: Config, index_root: Path) -> int:
     """Run the bot until it is stopped; 0 on a clean stop."""
     token = discord_token()
     logging.getLogger("newsbot").setLevel(logging.INFO)  # a service should say what it does
+    share_cpus(config.discord.workers)
     asyncio.run(_serve(config, index_root, token))
     return 0
+
+
+def share_cpus(workers: int) -> None:
+    """Give each worker thread its share of the CPUs for the model's own threads.
+
+    torch gives every call one thread per CPU; with several workers answering at once
+    that oversubscribes the CPUs and is slower than one share each. It only takes effect
+    if set before torch loads, which happens when the index is opened; OMP_NUM_THREADS
+    set by the user wins.
+    """
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // workers)))
 
 
 async def _serve(config: Config, index_root: Path, token: str) -> None:

@@ -100,6 +100,11 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ for tests
 
+    async def connected(self, timeout: float = 120) -> dict[str, Any]:
+        """Wait for the bot to identify on the gateway; its IDENTIFY payload."""
+        assert self.identify is not None, "start() the server first"
+        return await asyncio.wait_for(asyncio.shield(self.identify), timeout)
+
     def rate_limit(self, method: str, path: str, retry_after: float = 0.25) -> None:
         """Answer the next request matching ``method`` and the ``path`` regex with a 429."""
         self._limits.append((method, re.compile(path), retry_after))

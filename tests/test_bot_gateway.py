@@ -73,8 +73,7 @@ def _followup_of(interaction: dict[str, Any]) -> Any:
 async def test_the_bot_process_connects_answers_and_rides_out_a_429(server, sample_index, tmp_path):
     bot = await _start_bot(_config(tmp_path, server), sample_index, TOKEN)
     try:
-        assert server.identify is not None
-        identify = await asyncio.wait_for(server.identify, 120)
+        identify = await server.connected()
         assert identify["intents"] == intents().value == (1 << 0) | (1 << 9) | (1 << 12) | (1 << 15)
         [login] = await server.wait_for(lambda r: r.path == "/users/@me")
         [sync] = await server.wait_for(lambda r: r.method == "PUT")
@@ -147,8 +146,7 @@ class RecordingAnswerer(Answerer):
 async def _ask_many(server: FakeDiscord, bot: Any, questions: list[str]) -> list[Request]:
     running = asyncio.create_task(serve(bot, TOKEN))
     try:
-        assert server.identify is not None
-        await asyncio.wait_for(server.identify, 60)
+        await server.connected()
         sent = [server.interaction("ask", question=q) for q in questions]
         for interaction in sent:
             await server.dispatch("INTERACTION_CREATE", interaction)
