@@ -18,7 +18,7 @@ from bot.replies import APOLOGY, EXPIRED, NOT_HERE, limit_problems
 from bot.service import IndexSource
 from index.answer import Answerer
 from index.build import build_index
-from index.config import AnswerConfig, Config
+from index.config import AnswerConfig, Config, EmbeddingConfig
 from index.errors import QuestionError
 from index.store import IndexReader
 from tests.fakes import HashingEmbedder
@@ -255,6 +255,30 @@ async def test_reindex_rebuilds_and_swaps_in_the_new_index(
         assert "index of 6 articles" in (asked.response.embeds[0].footer.text or "")
 
 
+async def test_a_failed_rebuild_is_reported_and_the_old_index_keeps_answering(
+    make_bot, corpus_copy: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+):
+    config = replace(Config(), embedding=EmbeddingConfig(model=fake_embedder.name))
+    root = tmp_path / "index"
+    build_index(corpus_copy, root, config, fake_embedder)
+    answerer = Answerer(IndexReader(root), fake_embedder, AnswerConfig(min_score=0.2))
+    bot = make_bot(answerer, IndexSource(config, root, corpus_copy))
+    async with simcord.run(bot) as env:
+        guild = env.create_guild()
+        channel = guild.create_text_channel("news")
+        mods = guild.create_role("Mods", permissions=discord.Permissions(manage_guild=True))
+        admin = guild.add_member(env.create_user("admin"), roles=[mods])
+        for article in corpus_copy.iterdir():
+            article.unlink()
+        result = await admin.slash(channel, "reindex")
+        assert result.response.content == (
+            f"The rebuild failed: no articles to index in {corpus_copy}: add .txt, .md, .html or "
+            ".jsonl files. The previous index is still answering."
+        )
+        asked = await admin.slash(channel, "ask", question=TAIWAN)
+        assert "index of 5 articles" in (asked.response.embeds[0].footer.text or "")
+
+
 async def test_cooldown_is_per_user_and_polite(make_bot):
     now = [1000.0]
     async with simcord.run(make_bot(cooldown_seconds=30, clock=lambda: now[0])) as env:
@@ -285,6 +309,12 @@ async def test_the_channel_allowlist(make_bot):
         await alice.send(elsewhere, f"<@{env.bot.user.id}> {TAIWAN}")
         assert elsewhere.last_message.author.id == alice.id  # ignored
         assert (await alice.slash(channel, "ask", question=TAIWAN)).response.embeds
+        await env.bot.get_channel(channel.id).create_thread(
+            name="follow-up", type=discord.ChannelType.public_thread
+        )
+        [thread] = channel.threads
+        await alice.send(thread, f"<@{env.bot.user.id}> {TAIWAN}")
+        assert thread.last_message.author.id == env.bot.user.id  # threads follow their parent
 
 
 async def test_long_passages_are_shortened_within_limits_and_more_continues(
