@@ -8,6 +8,7 @@ for the whole client, so a quoted "@everyone" stays text.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -109,7 +110,9 @@ class NewsBot(discord.Client):
         try:
             await self._answer_message(message, question)
         except Exception as exc:
-            await message.reply(notice(user_message(exc)), mention_author=False)
+            text = notice(user_message(exc))
+            with contextlib.suppress(discord.HTTPException):  # e.g. no right to send here
+                await message.reply(text, mention_author=False)
 
     async def _answer_message(self, message: discord.Message, question: str) -> None:
         """Mentions and DMs: the same steps, with typing in place of a defer."""

@@ -50,7 +50,7 @@ def register(tree: app_commands.CommandTree[Any]) -> None:
     tree.add_command(ask)
     tree.add_command(sources)
     tree.add_command(reindex)
-    tree.on_error = on_command_error  # type: ignore[method-assign]
+    tree.error(on_command_error)
 
 
 def _bot(interaction: discord.Interaction[Any]) -> NewsBot:
@@ -85,6 +85,7 @@ async def ask(
     until: Date | None = None,
     outlet: Outlet | None = None,
 ) -> None:
+    """Quote the passages that answer ``question``, within the optional filters."""
     await _bot(interaction).answer_interaction(interaction, question, Filters(since, until, outlet))
 
 
@@ -103,6 +104,7 @@ async def _outlet_choices(
 )
 @app_commands.check(_in_allowed_channel)
 async def sources(interaction: discord.Interaction[Any]) -> None:
+    """Show, privately, what the index holds."""
     embed = sources_embed(_bot(interaction).service.stats)
     await interaction.response.send_message(embed=embed, ephemeral=True)
 
@@ -111,6 +113,7 @@ async def sources(interaction: discord.Interaction[Any]) -> None:
 @app_commands.guild_only()
 @app_commands.check(_can_reindex)
 async def reindex(interaction: discord.Interaction[Any]) -> None:
+    """Rebuild the index off the event loop, report progress, then swap it in."""
     service = _bot(interaction).service
     if service.rebuilding:
         await notify(interaction, REINDEX_BUSY)
@@ -125,6 +128,9 @@ async def reindex(interaction: discord.Interaction[Any]) -> None:
         return
     finally:
         progress.cancel()
+        # Let a progress edit in flight finish aborting, so it cannot land after the result.
+        with contextlib.suppress(asyncio.CancelledError):
+            await progress
     log.info("reindexed: %d articles, %d passages", report.articles, report.passages)
     await interaction.edit_original_response(content=reindex_done(report))
 

@@ -9,6 +9,7 @@ restart, or once an answer has aged out, a click gets a polite "ask again".
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -76,7 +77,7 @@ class AnswerButton(
         cls,
         interaction: discord.Interaction[Any],
         item: discord.ui.Item[Any],
-        match: Any,
+        match: re.Match[str],
         /,
     ) -> AnswerButton:
         return cls(match["action"], match["key"])

@@ -37,15 +37,17 @@ class Cooldown:
 def channel_allowed(allowed: Collection[str], channel: object) -> bool:
     """Whether the bot answers in ``channel``: DMs always, threads as their parent,
     and any channel when the allowlist is empty."""
-    if not allowed or isinstance(channel, discord.DMChannel | discord.GroupChannel):
-        return True
+    kind = getattr(channel, "type", None)
+    if not allowed or kind in (discord.ChannelType.private, discord.ChannelType.group):
+        return True  # by type, as a DM may come as a PartialMessageable
     if isinstance(channel, discord.Thread):
         return str(channel.id) in allowed or str(channel.parent_id) in allowed
     return str(getattr(channel, "id", "")) in allowed
 
 
-def may_reindex(settings: DiscordConfig, user: discord.User | discord.Member,
-                permissions: discord.Permissions) -> bool:  # fmt: skip
+def may_reindex(
+    settings: DiscordConfig, user: discord.User | discord.Member, permissions: discord.Permissions
+) -> bool:
     """Members with Manage Server (in the channel asked from) or the configured admin role."""
     if permissions.manage_guild:
         return True

@@ -240,7 +240,7 @@ def escape(text: str) -> str:
 
 def _escape_all(text: str) -> str:
     # Link labels need brackets escaped too, which escape_markdown leaves alone.
-    return re.sub(r"([\\`*_~|\[\]()<>#>-])", r"\\\1", text)
+    return re.sub(r"([\\`*_~|\[\]()<>#-])", r"\\\1", text)
 
 
 def shorten(text: str, limit: int, *, escape: Callable[[str], str] = escape) -> str:
