@@ -126,8 +126,9 @@ class FakeDiscord:
         assert self._socket is not None, "no bot is connected"
         await self._socket.send_json({"op": 0, "s": next(self._sequence), "t": event, "d": data})
 
-    def interaction(self, name: str, **options: str) -> dict[str, Any]:
-        """An INTERACTION_CREATE payload for ``/name`` used by the test user in the channel."""
+    def interaction(self, name: str, permissions: int = 3072, **options: str) -> dict[str, Any]:
+        """An INTERACTION_CREATE payload for ``/name`` used by the test user in the channel,
+        who has ``permissions`` there (default: view the channel and send messages)."""
         interaction_id = next(self._ids)
         return {
             "id": str(interaction_id),
@@ -153,7 +154,7 @@ class FakeDiscord:
                 "deaf": False,
                 "mute": False,
                 "flags": 0,
-                "permissions": "3072",
+                "permissions": str(permissions),
             },
             "app_permissions": "379968",
             "locale": "en-US",

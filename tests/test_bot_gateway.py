@@ -1,7 +1,7 @@
 """End to end against tests/fake_discord.py: the real ``newsbot discord`` process logs in
 over REST, identifies on the gateway, syncs commands, answers an interaction and a
 mention (riding out a 429), and keeps its token secret; in-process, many questions at
-once are all answered, in order of arrival."""
+once are all answered, in order of arrival, and /reindex reports progress."""
 
 from __future__ import annotations
 
@@ -9,19 +9,26 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import pytest_asyncio
 
+from bot import commands
 from bot.client import intents
 from bot.run import serve
+from bot.service import IndexSource
 from index.answer import Answerer
-from index.config import AnswerConfig
+from index.build import build_index
+from index.config import AnswerConfig, Config, EmbeddingConfig
 from index.store import IndexReader
 from tests.fake_discord import APP_ID, BOT_ID, GUILD_ID, FakeDiscord, Request
+from tests.fakes import HashingEmbedder
 
 pytestmark = pytest.mark.asyncio
 
@@ -186,6 +193,46 @@ async def test_a_development_guild_gets_the_commands(server, make_bot):
         [sync] = await server.wait_for(lambda r: r.method == "PUT")
         assert sync.path == f"/applications/{APP_ID}/guilds/{GUILD_ID}/commands"
         assert {c["name"] for c in sync.body} == {"ask", "sources", "reindex"}
+    finally:
+        await bot.close()
+        await running
+
+
+class GatedEmbedder(HashingEmbedder):
+    """Embeds only once ``gate`` is open, so a rebuild lasts as long as a test needs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        assert self.gate.wait(60), "the test never opened the gate"
+        return super().embed_passages(texts, progress)
+
+
+async def test_reindex_reports_progress_then_the_result(
+    server, make_bot, corpus_copy, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(commands, "PROGRESS_EVERY", 0.05)
+    embedder = GatedEmbedder()
+    config = replace(Config(), embedding=EmbeddingConfig(model=embedder.name))
+    build_index(corpus_copy, tmp_path / "index", config, HashingEmbedder())
+    answerer = Answerer(IndexReader(tmp_path / "index"), embedder, AnswerConfig())
+    source = IndexSource(config, tmp_path / "index", corpus_copy)
+    bot = make_bot(answerer, source, api_base=server.api_base, gateway_url=server.gateway_url)
+    running = asyncio.create_task(serve(bot, TOKEN))
+    try:
+        await server.connected()
+        manage_server = 1 << 5
+        await server.dispatch("INTERACTION_CREATE", server.interaction("reindex", manage_server))
+        edited = "/messages/@original"
+        [progress] = await server.wait_for(lambda r: r.path.endswith(edited))
+        assert progress.body["content"].startswith("Rebuilding the index from the corpus… (")
+        embedder.gate.set()
+        await server.wait_for(lambda r: r.path.endswith(edited) and "rebuilt" in r.body["content"])
+        edits = [r.body["content"] for r in server.requests if r.path.endswith(edited)]
+        assert edits[-1].startswith("Index rebuilt: 5 articles, ")
+        assert all(e.startswith("Rebuilding") for e in edits[:-1])
     finally:
         await bot.close()
         await running
