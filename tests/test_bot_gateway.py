@@ -119,9 +119,10 @@ async def test_a_rejected_token_is_one_error_line_and_never_shown(server, sample
     assert bot.returncode == 1
     text = out.decode() + err.decode()
     assert wrong not in text and "rejected-secret" not in text
-    assert err.decode().splitlines()[-1] == (
+    assert out == b""
+    assert err.decode() == (
         "error: Discord rejected the token in DISCORD_TOKEN: reset it in the developer portal "
-        "(Bot → Reset Token) and set it again"
+        "(Bot → Reset Token) and set it again\n"
     )
     assert [r.path for r in server.requests] == ["/users/@me"]
     assert server.requests[0].status == 401
