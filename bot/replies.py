@@ -60,7 +60,7 @@ class AnswerReply:
 
 
 def answer_reply(answer: Answer, first: int = 1) -> AnswerReply:
-    """The embed for ``answer``, whose passages are numbered from ``first``."""
+    """The embed for ``answer``; its footer counts the passages shown from ``first``."""
     if not answer.answered:
         return AnswerReply(_not_found(answer), 0)
     blocks = _fit_passages(answer.passages, DESCRIPTION_LIMIT)
