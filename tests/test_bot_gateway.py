@@ -99,12 +99,14 @@ async def test_the_bot_process_connects_answers_and_rides_out_a_429(server, samp
         [defer] = await server.wait_for(lambda r: r.path.endswith("/callback"))
         assert defer.body["type"] == 5 and defer.at < answer.at
 
+        server.rate_limit("POST", r"^/channels/\d+/messages$")  # the bot's own REST client
         await server.dispatch(
             "MESSAGE_CREATE", server.message(f"<@{BOT_ID}> Why was Li Shangfu sanctioned?")
         )
         [reply] = await server.wait_for(lambda r: r.path.endswith("/messages"))
         assert "sanctioned" in reply.body["embeds"][0]["description"]
         assert reply.body["allowed_mentions"]["parse"] == []
+        assert [r.path for r in server.requests if r.status == 429] == [answer.path, reply.path]
     finally:
         bot.send_signal(signal.SIGTERM)
         out, err = await asyncio.wait_for(bot.communicate(), 60)
