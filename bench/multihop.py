@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.util
+import itertools
 import json
 import time
 from pathlib import Path
@@ -105,10 +106,14 @@ def _texts(reader: IndexReader) -> list[str]:
     return [rows[i][0] for i in range(reader.manifest.passages)]
 
 
+def all_records() -> list[dict[str, Any]]:
+    return list(json.loads((DATA / "queries.json").read_text("utf-8")))
+
+
 def queries(split: str) -> list[dict[str, Any]]:
-    records = json.loads((DATA / "queries.json").read_text("utf-8"))
+    """Non-null queries of a split: "dev" (position mod 5 != 0), "test" (== 0) or "all"."""
     chosen = []
-    for position, record in enumerate(records):
+    for position, record in enumerate(all_records()):
         test = position % 5 == 0
         if split == "all" or (split == "test") == test:
             chosen.append(record)
@@ -119,7 +124,7 @@ def run(searcher: HybridSearcher, records: list[dict[str, Any]]) -> tuple[list[d
     out, timings = [], []
     for record in records:
         started = time.perf_counter()
-        _, hits = searcher.search(record["query"], 10)
+        hits = searcher.search(record["query"], 10).hits
         timings.append((time.perf_counter() - started) * 1000)
         out.append({**record, "retrieved": [h.text for h in hits]})
     return out, timings
@@ -156,17 +161,45 @@ def main() -> None:
     parser.add_argument("--split", default="both", choices=["dev", "test", "both", "all"])
     parser.add_argument("--set", action="append", default=[], help="section.key=value")
     parser.add_argument("--no-record", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument(
+        "--grid", nargs="+", metavar="KEY=V1,V2", help="tune: every combination, dev split only"
+    )
     args = parser.parse_args()
     config = configure(_parse_sets(args.set))
     inner = SentenceTransformerEmbedder(config.embedding.model)
     embedder = MemoEmbedder(CachingEmbedder(inner, EmbeddingCache(WORK / CACHE_FILE)))
     reader, mean_words = build(config, embedder)
     evaluator = load_evaluator()
+    if args.grid:
+        grid(reader, embedder, config, evaluator, args.grid)
+        return
     splits = ["dev", "test"] if args.split == "both" else [args.split]
     for mode in args.modes.split(","):
         searcher = HybridSearcher(reader, embedder, dataclasses.replace(config.search, mode=mode))
         for split in splits:
             report(mode, split, searcher, evaluator, mean_words, args, config.search)
+
+
+def grid(reader: IndexReader, embedder: MemoEmbedder, config: Config, evaluator: ModuleType,
+         axes: list[str]) -> None:  # fmt: skip
+    """Score every combination of search settings on the dev split, best MAP last."""
+    options = []
+    for axis in axes:
+        key, _, values = axis.partition("=")
+        options.append([f"{key}={v}" for v in values.split(",")])
+    records = queries("dev")
+    results = []
+    for combo in itertools.product(*options):
+        changes = _parse_sets(list(combo))
+        search = dataclasses.replace(config.search, **changes.get("search", {}))
+        searcher = HybridSearcher(reader, embedder, search)
+        result = score(evaluator, run(searcher, records)[0])
+        result["EvRecall@10"] = result.get("EvRecall@10(non-official)", 0.0)
+        results.append((result["MAP@10"], result["MRR@10"], combo, result))
+        print(" ".join(combo), " ".join(f"{m} {result[m]:.4f}" for m in METRICS), flush=True)
+    print("\nbest by MAP@10:")
+    for _, _, combo, result in sorted(results)[-5:]:
+        print(" ".join(combo), " ".join(f"{m} {result[m]:.4f}" for m in METRICS))
 
 
 def report(mode: str, split: str, searcher: HybridSearcher, evaluator: ModuleType,

@@ -1,4 +1,5 @@
-"""The ``newsbot`` command: build the index and ask questions from a terminal.
+"""The ``newsbot`` command: build the index, ask questions from a terminal, run the
+Discord bot.
 
 Exit codes: 0 success, 1 a user-facing error (printed as ``error: …``), 2 bad usage.
 """
@@ -64,6 +65,10 @@ def _parser() -> argparse.ArgumentParser:
         "one question per line from standard input",
     )  # fmt: skip
     ask.set_defaults(command=run_ask)
+
+    bot = sub.add_parser("discord", help="run the Discord bot (token from $DISCORD_TOKEN)")
+    _common(bot)
+    bot.set_defaults(command=run_bot)
     return parser
 
 
@@ -120,6 +125,13 @@ def run_ask(args: argparse.Namespace) -> int:
         else:
             print(format_answer(answer, bold=sys.stdout.isatty()), flush=True)
     return 0
+
+
+def run_bot(args: argparse.Namespace) -> int:
+    from bot.run import run_discord
+
+    config, root = _config(args)
+    return run_discord(config, root)
 
 
 def _questions(given: list[str]) -> list[str]:

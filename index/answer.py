@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from index.config import AnswerConfig, Config, SearchConfig
 from index.dates import parse_date
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.errors import IndexCorruptError, QuestionError
-from index.lexical import query_terms
+from index.lexical import LexicalIndex, query_terms
 from index.models import Answer, Filters, Hit, QuotedPassage
 from index.search import HybridSearcher
 from index.store import IndexReader
@@ -52,8 +53,8 @@ class Answerer:
         question = check_question(question)
         filters = check_filters(filters or Filters())
         k = top_k or self.config.top_k
-        query, hits = self.searcher.search(question, max(offset + k, 5), filters)
-        best = max((h.similarity for h in hits), default=None)
+        found = self.searcher.search(question, max(offset + k, 5), filters)
+        query, hits, best = found.query, found.hits, found.best_similarity
         answered = best is not None and best >= self.config.min_score
         if not answered:
             return Answer(question, False, (), self.reader.info(), best, _related(hits), filters)
@@ -80,6 +81,26 @@ class Answerer:
             best.append(sentences[int(np.argmax(part))])
             start += len(sentences)
         return best
+
+
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:[-'’][A-Za-z]+)?\b")
+
+
+def unknown_names(question: str, lexical: LexicalIndex) -> list[str]:
+    """Capitalised words of the question (not its first word) that occur nowhere in the
+    corpus: a question about a person or place the corpus never mentions."""
+    unknown = []
+    text = question.strip()
+    for match in _NAME.finditer(text):
+        if (
+            not text[: match.start()].rstrip(" \"'“‘(").rstrip()
+            or text[: match.start()].rstrip()[-1:] in ".?!:"
+        ):
+            continue  # capitalised only because it starts a sentence
+        terms = query_terms(match.group())
+        if terms and not any(lexical.knows(term) for term in terms):
+            unknown.append(match.group())
+    return unknown
 
 
 def _overlap(terms: set[str], sentence: str) -> float:

@@ -77,12 +77,10 @@ class AnswerConfig:
     top_k: int = 3
     # Cosine similarity below which the best passage is judged not to answer.
     min_score: float = 0.35
-    candidates: int = 50
 
     def validate(self) -> None:
         _require(1 <= self.top_k <= 25, "answer.top_k", "use 1 to 25")
         _require(-1.0 <= self.min_score <= 1.0, "answer.min_score", "use -1.0 to 1.0")
-        _require(self.candidates >= self.top_k, "answer.candidates", "must be ≥ answer.top_k")
 
 
 @dataclass(frozen=True)
@@ -109,6 +107,43 @@ class SearchConfig:
 
 
 @dataclass(frozen=True)
+class DiscordConfig:
+    """The Discord bot (``newsbot discord``). The token is never configured here: it
+    comes only from the ``DISCORD_TOKEN`` environment variable."""
+
+    # Point these at a Discord-compatible server (tests use a local fake).
+    api_base: str = "https://discord.com/api/v10"
+    gateway_url: str = "wss://gateway.discord.gg/"
+    # Sync commands to this guild only: guild commands update at once, which suits development.
+    guild_id: int | None = None
+    # Role (id or name) allowed to /reindex, besides members with Manage Server.
+    admin_role: str | None = None
+    # Channel ids where the bot answers (threads follow their parent); empty means everywhere.
+    channels: tuple[str, ...] = ()
+    # Seconds a user waits between questions; 0 turns the cooldown off.
+    cooldown_seconds: float = 10.0
+    # Questions answered at once, each in a worker thread.
+    workers: int = 2
+
+    def validate(self) -> None:
+        _require(
+            self.api_base.startswith(("http://", "https://")),
+            "discord.api_base",
+            "use an http:// or https:// URL",
+        )
+        _require(
+            self.gateway_url.startswith(("ws://", "wss://")),
+            "discord.gateway_url",
+            "use a ws:// or wss:// URL",
+        )
+        _require(
+            all(c.isdigit() for c in self.channels), "discord.channels", "list channel ids (digits)"
+        )
+        _require(self.cooldown_seconds >= 0, "discord.cooldown_seconds", "use 0 or more")
+        _require(1 <= self.workers <= 32, "discord.workers", "use 1 to 32")
+
+
+@dataclass(frozen=True)
 class Config:
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
@@ -116,6 +151,7 @@ class Config:
     chunk: ChunkConfig = field(default_factory=ChunkConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     answer: AnswerConfig = field(default_factory=AnswerConfig)
+    discord: DiscordConfig = field(default_factory=DiscordConfig)
 
 
 def _require(ok: bool, key: str, fix: str) -> None:

@@ -52,6 +52,10 @@ class LexicalIndex:
             raise IndexCorruptError(f"lexical index at {directory} is unreadable: {exc}") from exc
         return cls(model, size)
 
+    def knows(self, term: str) -> bool:
+        """Whether a stemmed term occurs anywhere in the indexed texts."""
+        return bool(term) and term in self._model.vocab_dict
+
     def scores(self, text: str) -> np.ndarray:
         """BM25 score of every document for ``text`` (zeros when no term is known)."""
         (tokens,) = _tokenize([text])

@@ -22,6 +22,16 @@ from index.store import IndexReader
 
 
 @dataclass(frozen=True)
+class Retrieved:
+    """What a search found: the query vector, the hits, and the highest cosine of any
+    candidate (how close the corpus came to the question, whatever the ranking)."""
+
+    query: np.ndarray
+    hits: list[Hit]
+    best_similarity: float | None
+
+
+@dataclass(frozen=True)
 class Scored:
     """A candidate passage with its evidence, before sources are looked up."""
 
@@ -39,16 +49,15 @@ class HybridSearcher:
         self.config = config
         self._outlets = _outlet_patterns(reader.article_outlets)
 
-    def search(
-        self, question: str, k: int, filters: Filters | None = None
-    ) -> tuple[np.ndarray, list[Hit]]:
-        """The query vector and the ``k`` best hits, best first, at most
+    def search(self, question: str, k: int, filters: Filters | None = None) -> Retrieved:
+        """The ``k`` best hits, best first, one per group of copies and at most
         ``per_article`` from one article, among articles matching ``filters``."""
         query = self.embedder.embed_query(question)
         allowed = self.reader.allowed_ids(filters) if filters else None
         ranked = self.rank(question, query, allowed)
         chosen = self._select(ranked, k)
-        return query, self._hits(chosen, allowed)
+        best = max((s.similarity for s in ranked), default=None)
+        return Retrieved(query, self._hits(chosen, allowed), best)
 
     def rank(self, question: str, query: np.ndarray, allowed: np.ndarray | None) -> list[Scored]:
         """All candidates, best first."""

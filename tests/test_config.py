@@ -42,6 +42,12 @@ def test_environment_overrides_file(tmp_path):
         ("[answer\n", {}, "is not valid TOML"),
         ("", {"NEWSBOT_ANSWER_TOP_K": "lots"}, "answer.top_k (from NEWSBOT_ANSWER_TOP_K)"),
         ("", {"NEWSBOT_CHUNK_SIZE": "3"}, "unknown config key chunk.size"),
+        ("[discord]\napi_base = 'discord.com'\n", {}, "discord.api_base: use an http"),
+        ("[discord]\ngateway_url = 'https://x'\n", {}, "discord.gateway_url: use a ws"),
+        ("", {"NEWSBOT_DISCORD_CHANNELS": "12,general"}, "discord.channels: list channel ids"),
+        ("[discord]\ncooldown_seconds = -1\n", {}, "discord.cooldown_seconds: use 0 or more"),
+        ("[discord]\nworkers = 0\n", {}, "discord.workers: use 1 to 32"),
+        ("[discord]\nguild_id = 'abc'\n", {}, "discord.guild_id: expected an integer"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, env, message):
@@ -55,3 +61,17 @@ def test_missing_config_file_is_reported(tmp_path):
         load_config(tmp_path / "missing.toml", environ={})
     with pytest.raises(ConfigError, match="check NEWSBOT_CONFIG"):
         load_config(None, environ={"NEWSBOT_CONFIG": str(tmp_path / "missing.toml")})
+
+
+def test_discord_settings_from_environment(tmp_path):
+    env = {
+        "NEWSBOT_DISCORD_CHANNELS": "111, 222",
+        "NEWSBOT_DISCORD_GUILD_ID": "333",
+        "NEWSBOT_DISCORD_COOLDOWN_SECONDS": "2.5",
+        "NEWSBOT_DISCORD_API_BASE": "http://127.0.0.1:8080/api/v10",
+    }
+    discord = load_config(_toml(tmp_path, ""), environ=env).discord
+    assert discord.channels == ("111", "222")
+    assert (discord.guild_id, discord.cooldown_seconds) == (333, 2.5)
+    assert discord.api_base == "http://127.0.0.1:8080/api/v10"
+    assert discord.admin_role is None
