@@ -92,7 +92,10 @@ class SearchConfig:
     lexical_weight: float = 0.5
     article_weight: float = 0.3  # BM25 of the whole article (title, outlet, body)
     outlet_boost: float = 0.1  # added when the question names the article's outlet
+    date_boost: float = 0.1  # added when the question names the article's publication date
     per_article: int = 2  # most passages of one article among the results
+    # Look for each clause of a many-part question and interleave their best passages.
+    clauses: bool = True
 
     def validate(self) -> None:
         _require(
@@ -102,7 +105,8 @@ class SearchConfig:
         )
         _require(self.candidates >= 10, "search.candidates", "use 10 or more")
         _require(self.per_article >= 1, "search.per_article", "use 1 or more")
-        for key in ("dense_weight", "lexical_weight", "article_weight", "outlet_boost"):
+        weights = ("dense_weight", "lexical_weight", "article_weight", "outlet_boost", "date_boost")
+        for key in weights:
             _require(getattr(self, key) >= 0, f"search.{key}", "use 0 or a positive number")
 
 

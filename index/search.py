@@ -18,6 +18,7 @@ import numpy as np
 from index.config import SearchConfig
 from index.embed import Embedder
 from index.models import Filters, Hit
+from index.query import clauses, named_dates
 from index.store import IndexReader
 
 
@@ -60,62 +61,76 @@ class HybridSearcher:
         return Retrieved(query, self._hits(chosen, allowed), best)
 
     def rank(self, question: str, query: np.ndarray, allowed: np.ndarray | None) -> list[Scored]:
-        """All candidates, best first."""
-        mode = self.config.mode
-        dense = dict(self.reader.search(query, self.config.candidates, allowed))
-        lexical = self._lexical(question, allowed) if mode != "dense" else np.zeros(0)
-        ids = self._candidates(dense, lexical)
+        """All candidates, best first. For a question of several clauses, the best passage
+        for each clause comes first, so one answer covers every part of the question."""
+        c = self.config
+        parts = clauses(question) if c.clauses and c.mode == "hybrid" else []
+        texts = [question, *parts]
+        vectors = query[None, :]
+        if parts:
+            vectors = np.vstack([vectors, self.embedder.embed_passages(parts)])
+        lexical = [self._lexical(t, allowed) for t in texts] if c.mode != "dense" else []
+        ids = self._candidates(vectors, lexical, allowed)
         if not ids:
             return []
-        similarity = self._similarity(query, ids, dense)
-        score = self._fuse(question, ids, similarity, lexical)
-        order = np.argsort(-score, kind="stable")
-        return [Scored(ids[i], float(score[i]), float(similarity[i])) for i in order]
+        similarity = self.reader.vectors(ids) @ vectors.T
+        evidence = self._article_evidence(question, ids) if c.mode == "hybrid" else 0.0
+        scores = np.column_stack(
+            [
+                self._fuse(similarity[:, t], lexical[t][ids] if lexical else None, evidence)
+                for t in range(len(texts))
+            ]
+        )
+        return [
+            Scored(ids[i], float(scores[i, 0]), float(similarity[i, 0])) for i in _order(scores)
+        ]
 
-    def _lexical(self, question: str, allowed: np.ndarray | None) -> np.ndarray:
-        scores = self.reader.lexical_passages.scores(question)
+    def _lexical(self, text: str, allowed: np.ndarray | None) -> np.ndarray:
+        scores = self.reader.lexical_passages.scores(text)
         if allowed is not None:
             mask = np.zeros_like(scores)
             mask[allowed] = 1.0
             scores = scores * mask
         return scores
 
-    def _candidates(self, dense: dict[int, float], lexical: np.ndarray) -> list[int]:
-        ids = set(dense) if self.config.mode != "lexical" else set()
-        if len(lexical):
-            top = min(self.config.candidates, len(lexical))
-            best = np.argpartition(-lexical, top - 1)[:top]
-            ids.update(int(i) for i in best if lexical[i] > 0)
+    def _candidates(
+        self, vectors: np.ndarray, lexical: list[np.ndarray], allowed: np.ndarray | None
+    ) -> list[int]:
+        ids: set[int] = set()
+        if self.config.mode != "lexical":
+            for vector in vectors:
+                ids.update(
+                    i for i, _ in self.reader.search(vector, self.config.candidates, allowed)
+                )
+        for scores in lexical:
+            top = min(self.config.candidates, len(scores))
+            best = np.argpartition(-scores, top - 1)[:top]
+            ids.update(int(i) for i in best if scores[i] > 0)
         return sorted(ids)
 
-    def _similarity(self, query: np.ndarray, ids: list[int], dense: dict[int, float]) -> np.ndarray:
-        missing = [i for i in ids if i not in dense]
-        found = dict(dense)
-        if missing:
-            found.update(zip(missing, (self.reader.vectors(missing) @ query).tolist(), strict=True))
-        return np.array([found[i] for i in ids], dtype=np.float32)
-
     def _fuse(
-        self, question: str, ids: list[int], similarity: np.ndarray, lexical: np.ndarray
+        self, similarity: np.ndarray, lexical: np.ndarray | None, evidence: np.ndarray | float
     ) -> np.ndarray:
         c = self.config
-        if c.mode == "dense":
+        if c.mode == "dense" or lexical is None:
             return similarity
-        lex = lexical[ids]
-        lex = lex / lex.max() if lex.max() > 0 else lex
+        lex = lexical / lexical.max() if lexical.max() > 0 else lexical
         if c.mode == "lexical":
             return lex
+        return c.dense_weight * similarity + c.lexical_weight * lex + evidence
+
+    def _article_evidence(self, question: str, ids: list[int]) -> np.ndarray:
+        """What the article adds to each passage: BM25 of the whole article, and boosts
+        when the question names its outlet or its publication date."""
+        c = self.config
         owners = self.reader.passage_article[ids]
         article = self.reader.lexical_articles.scores(question)[owners]
         article = article / article.max() if article.max() > 0 else article
-        named = self._named_outlets(question)
-        outlet = np.array([self.reader.article_outlets[a] in named for a in owners], np.float32)
-        return (
-            c.dense_weight * similarity
-            + c.lexical_weight * lex
-            + c.article_weight * article
-            + c.outlet_boost * outlet
-        )
+        outlets = self._named_outlets(question)
+        dates = named_dates(question)
+        outlet = np.array([self.reader.article_outlets[a] in outlets for a in owners], np.float32)
+        dated = np.array([self.reader.article_published[a] in dates for a in owners], np.float32)
+        return c.article_weight * article + c.outlet_boost * outlet + c.date_boost * dated
 
     def _named_outlets(self, question: str) -> set[str | None]:
         return {name for name, pattern in self._outlets if pattern.search(question)}
@@ -163,6 +178,22 @@ class HybridSearcher:
         if allowed is not None:
             others = [m for m in others if m in set(allowed.tolist())]
         return [passage_id, *others]
+
+
+def _order(scores: np.ndarray) -> list[int]:
+    """Row order: first each clause's best row (clauses whose best is strongest first),
+    then all rows by the whole question's score (column 0)."""
+    order: list[int] = []
+    taken: set[int] = set()
+    clause_columns = sorted(range(1, scores.shape[1]), key=lambda t: -scores[:, t].max())
+    for column in clause_columns:
+        for row in np.argsort(-scores[:, column], kind="stable"):
+            if int(row) not in taken:
+                taken.add(int(row))
+                order.append(int(row))
+                break
+    order.extend(int(r) for r in np.argsort(-scores[:, 0], kind="stable") if int(r) not in taken)
+    return order
 
 
 def _outlet_patterns(outlets: list[str | None]) -> list[tuple[str, re.Pattern[str]]]:

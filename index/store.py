@@ -258,7 +258,7 @@ class IndexReader:
         self.passage_article = self._array(PASSAGE_ARTICLE)
         self.passage_group = self._array(PASSAGE_GROUP)
         self.copies = _copies(self.passage_group)
-        self.article_outlets = self._article_outlets()
+        self.article_outlets, self.article_published = self._article_metadata()
 
     def _array(self, name: str) -> np.ndarray:
         try:
@@ -269,9 +269,11 @@ class IndexReader:
             raise IndexCorruptError(f"index at {self.path}: {name} does not match the passages")
         return array
 
-    def _article_outlets(self) -> list[str | None]:
+    def _article_metadata(self) -> tuple[list[str | None], list[str | None]]:
+        """Outlet and publication date of every article, in article order."""
         with contextlib.closing(self._connect()) as db:
-            return [row[0] for row in db.execute("SELECT outlet FROM articles ORDER BY rowid")]
+            rows = db.execute("SELECT outlet, published FROM articles ORDER BY rowid").fetchall()
+        return [row[0] for row in rows], [row[1] for row in rows]
 
     def vectors(self, ids: Sequence[int]) -> np.ndarray:
         """The stored unit vectors of passages ``ids``."""
