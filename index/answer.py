@@ -55,8 +55,7 @@ class Answerer:
         k = top_k or self.config.top_k
         found = self.searcher.search(question, max(offset + k, 5), filters)
         query, hits, best = found.query, found.hits, found.best_similarity
-        answered = best is not None and best >= self.config.min_score
-        if not answered:
+        if not self._answerable(question, best):
             return Answer(question, False, (), self.reader.info(), best, _related(hits), filters)
         shown = hits[offset : offset + k]
         highlights = self._highlights(question, query, [hit.text for hit in shown])
@@ -65,6 +64,13 @@ class Answerer:
             for hit, highlight in zip(shown, highlights, strict=True)
         )
         return Answer(question, True, quoted, self.reader.info(), best, (), filters)
+
+    def _answerable(self, question: str, best: float | None) -> bool:
+        if best is None or best < self.config.min_score:
+            return False
+        if self.config.decline_unknown_names:
+            return not unknown_names(question, self.reader.lexical_passages)
+        return True
 
     def _highlights(self, question: str, query: np.ndarray, texts: list[str]) -> list[str]:
         """The sentence of each text that best answers: closest in meaning to the question,

@@ -77,6 +77,8 @@ class AnswerConfig:
     top_k: int = 3
     # Cosine similarity below which the best passage is judged not to answer.
     min_score: float = 0.35
+    # Decline a question that names someone or something the corpus never mentions.
+    decline_unknown_names: bool = True
 
     def validate(self) -> None:
         _require(1 <= self.top_k <= 25, "answer.top_k", "use 1 to 25")
@@ -89,10 +91,10 @@ class SearchConfig:
     mode: str = "hybrid"
     candidates: int = 100  # taken from each retriever before fusion
     dense_weight: float = 1.0
-    lexical_weight: float = 0.5
+    lexical_weight: float = 1.0
     article_weight: float = 0.3  # BM25 of the whole article (title, outlet, body)
-    outlet_boost: float = 0.1  # added when the question names the article's outlet
-    date_boost: float = 0.1  # added when the question names the article's publication date
+    outlet_boost: float = 0.6  # added when the question names the article's outlet
+    date_boost: float = 0.3  # added when the question names the article's publication date
     per_article: int = 2  # most passages of one article among the results
     # Look for each clause of a many-part question and interleave their best passages.
     clauses: bool = True

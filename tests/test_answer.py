@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.answer import Answerer, check_question
+from index.answer import Answerer, check_question, unknown_names
 from index.config import AnswerConfig
 from index.errors import QuestionError
 from index.models import Filters
@@ -108,3 +108,19 @@ def test_corpus_stats(answerer):
     assert stats.articles == 5
     assert stats.outlets == (("Associated Press", 1),)
     assert (stats.first_published, stats.last_published) == ("2020-10-29", "2021-01-28")
+
+
+def test_a_question_about_someone_the_corpus_never_mentions_is_declined(answerer):
+    question = "What did General Zbigniew Kowalczyk say about Taiwan?"
+    assert unknown_names(question, answerer.reader.lexical_passages) == ["Zbigniew", "Kowalczyk"]
+    assert not answerer.ask(question).answered
+    lenient = Answerer(
+        answerer.reader, answerer.embedder, AnswerConfig(decline_unknown_names=False)
+    )
+    assert lenient.ask(question).answered
+
+
+def test_known_names_and_sentence_starts_are_not_unknown(answerer):
+    lexical = answerer.reader.lexical_passages
+    assert unknown_names("Who is Wu Qian? Did Liu Zhenli meet Brown?", lexical) == []
+    assert unknown_names("Considering the report, what did Brown say?", lexical) == []
