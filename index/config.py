@@ -54,9 +54,9 @@ class EmbeddingConfig:
 
 @dataclass(frozen=True)
 class ChunkConfig:
-    target_words: int = 90
-    max_words: int = 160
-    min_words: int = 25
+    target_words: int = 150
+    max_words: int = 230
+    min_words: int = 40
 
     def validate(self) -> None:
         _require(self.target_words >= 10, "chunk.target_words", "use 10 or more")

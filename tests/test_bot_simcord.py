@@ -18,7 +18,7 @@ from discord import app_commands
 from bot.replies import APOLOGY, EXPIRED, NOT_HERE, limit_problems
 from index.answer import Answerer
 from index.build import build_index
-from index.config import AnswerConfig, Config
+from index.config import AnswerConfig, ChunkConfig, Config
 from index.errors import QuestionError
 from index.store import IndexReader
 from tests.fakes import HashingEmbedder
@@ -244,9 +244,12 @@ async def test_the_channel_allowlist(make_bot):
 
 
 async def test_long_passages_are_shortened_within_limits_and_more_continues(
-    make_bot, sample_index, real_embedder
+    make_bot, tmp_path, sample_corpus, real_embedder
 ):
-    wide = Answerer(IndexReader(sample_index), real_embedder, AnswerConfig(top_k=25))
+    # Short passages, so the corpus has more of them than one embed can show.
+    small = replace(Config(), chunk=ChunkConfig(target_words=40, max_words=80, min_words=10))
+    build_index(sample_corpus, tmp_path / "small", small, real_embedder)
+    wide = Answerer(IndexReader(tmp_path / "small"), real_embedder, AnswerConfig(top_k=25))
     async with simcord.run(make_bot(wide)) as env:
         _, channel, [alice] = _world(env)
         result = await alice.slash(channel, "ask", question=TAIWAN)
