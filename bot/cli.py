@@ -93,7 +93,7 @@ def _config(args: argparse.Namespace) -> tuple[Config, Path]:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from index.build import build_index
+    from index.build import build_index, cached
     from index.embed import SentenceTransformerEmbedder
 
     config, root = _config(args)
@@ -101,7 +101,7 @@ def run_index(args: argparse.Namespace) -> int:
     embedder = SentenceTransformerEmbedder(
         config.embedding.model, config.embedding.batch_size, config.embedding.device
     )
-    report = build_index(corpus, root, config, embedder, progress=not args.quiet)
+    report = build_index(corpus, root, config, cached(embedder, root), progress=not args.quiet)
     for skipped in report.skipped:
         print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     print(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from index.answer import Answerer, open_answerer
-from index.build import BuildReport, build_index
+from index.build import BuildReport, build_index, cached
 from index.config import Config
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.errors import NewsbotError
@@ -89,8 +89,9 @@ class AnswerService:
     def _rebuild(self) -> tuple[BuildReport, Answerer, CorpusStats]:
         config = self.source.config
         embedder = self._embedder_for(config)
-        report = build_index(self.source.corpus, self.source.root, config, embedder)
-        answerer = Answerer(IndexReader(self.source.root), embedder, config.answer)
+        root = self.source.root
+        report = build_index(self.source.corpus, root, config, cached(embedder, root))
+        answerer = Answerer(IndexReader(root), embedder, config.answer, config.search)
         return report, answerer, answerer.reader.stats()
 
     def _embedder_for(self, config: Config) -> Embedder:

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from index.cache import CACHE_FILE, CachingEmbedder, EmbeddingCache
 from index.chunk import chunk_article
 from index.config import Config
 from index.dedup import group_passages
@@ -77,6 +78,12 @@ def build_index(
     path = write_build(root, build, keep=config.index.keep_versions)
     seconds = time.perf_counter() - started
     return BuildReport(path, len(articles), len(passages), read.skipped, seconds, embed_seconds)
+
+
+def cached(embedder: Embedder, root: Path) -> CachingEmbedder:
+    """``embedder`` behind the index root's embedding cache, so a rebuild embeds only
+    passages whose text (or model) is new."""
+    return CachingEmbedder(embedder, EmbeddingCache(root / CACHE_FILE))
 
 
 def _lexical(articles: list[Article], passages: list[Passage]) -> tuple[LexicalIndex, LexicalIndex]:
