@@ -57,13 +57,13 @@ class Case:
 
 
 def cases(searcher: HybridSearcher, questions: list[str], answerable: bool) -> list[Case]:
-    found = []
+    results = []
     for question in questions:
-        found = searcher.search(question, 10)
-        best = found.best_similarity if found.best_similarity is not None else -1.0
+        retrieved = searcher.search(question, 10)
+        best = retrieved.best_similarity if retrieved.best_similarity is not None else -1.0
         names = unknown_names(question, searcher.reader.lexical_passages)
-        found.append(Case(answerable, best, bool(names)))
-    return found
+        results.append(Case(answerable, best, bool(names)))
+    return results
 
 
 def table(name: str, found: list[Case]) -> None:

@@ -76,7 +76,7 @@ class ChunkConfig:
 class AnswerConfig:
     top_k: int = 3
     # Cosine similarity below which the best passage is judged not to answer.
-    min_score: float = 0.35
+    min_score: float = 0.40
     # Decline a question that names someone or something the corpus never mentions.
     decline_unknown_names: bool = True
 
