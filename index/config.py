@@ -98,6 +98,8 @@ class SearchConfig:
     per_article: int = 2  # most passages of one article among the results
     # Look for each clause of a many-part question and interleave their best passages.
     clauses: bool = True
+    # Embed each clause too (one more model call per question): more exact, slower.
+    clause_vectors: bool = True
 
     def validate(self) -> None:
         _require(

@@ -67,20 +67,24 @@ class HybridSearcher:
         parts = clauses(question) if c.clauses and c.mode == "hybrid" else []
         texts = [question, *parts]
         vectors = query[None, :]
-        if parts:
+        if parts and c.clause_vectors:
             vectors = np.vstack([vectors, self.embedder.embed_passages(parts)])
+        elif parts:
+            # Without clause vectors each clause reuses the whole question's cosine.
+            vectors = np.repeat(vectors, len(texts), axis=0)
         lexical = [self._lexical(t, allowed) for t in texts] if c.mode != "dense" else []
         ids = self._candidates(vectors, lexical, allowed)
         if not ids:
             return []
         similarity = self.reader.vectors(ids) @ vectors.T
-        evidence = self._article_evidence(question, ids) if c.mode == "hybrid" else 0.0
-        scores = np.column_stack(
-            [
-                self._fuse(similarity[:, t], lexical[t][ids] if lexical else None, evidence)
-                for t in range(len(texts))
-            ]
-        )
+        owners = self.reader.passage_article[ids]
+        article = self._article_bm25(question, owners) if c.mode == "hybrid" else None
+        columns = []
+        for t, text in enumerate(texts):
+            lex = lexical[t][ids] if lexical else None
+            extra = self._evidence(question, text, owners, article) if article is not None else 0.0
+            columns.append(self._fuse(similarity[:, t], lex, extra))
+        scores = np.column_stack(columns)
         return [
             Scored(ids[i], float(scores[i, 0]), float(similarity[i, 0])) for i in _order(scores)
         ]
@@ -119,15 +123,19 @@ class HybridSearcher:
             return lex
         return c.dense_weight * similarity + c.lexical_weight * lex + evidence
 
-    def _article_evidence(self, question: str, ids: list[int]) -> np.ndarray:
-        """What the article adds to each passage: BM25 of the whole article, and boosts
-        when the question names its outlet or its publication date."""
-        c = self.config
-        owners = self.reader.passage_article[ids]
+    def _article_bm25(self, question: str, owners: np.ndarray) -> np.ndarray:
+        """BM25 of each passage's whole article for the question, scaled to 0-1."""
         article = self.reader.lexical_articles.scores(question)[owners]
-        article = article / article.max() if article.max() > 0 else article
-        outlets = self._named_outlets(question)
-        dates = named_dates(question)
+        return article / article.max() if article.max() > 0 else article
+
+    def _evidence(
+        self, question: str, part: str, owners: np.ndarray, article: np.ndarray
+    ) -> np.ndarray:
+        """What the article adds to each passage: its BM25 for the whole question, and
+        boosts when the clause ``part`` (else the question) names its outlet or date."""
+        c = self.config
+        outlets = self._named_outlets(part) or self._named_outlets(question)
+        dates = named_dates(part) or named_dates(question)
         outlet = np.array([self.reader.article_outlets[a] in outlets for a in owners], np.float32)
         dated = np.array([self.reader.article_published[a] in dates for a in owners], np.float32)
         return c.article_weight * article + c.outlet_boost * outlet + c.date_boost * dated
