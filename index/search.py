@@ -85,9 +85,8 @@ class HybridSearcher:
             extra = self._evidence(question, text, owners, article) if article is not None else 0.0
             columns.append(self._fuse(similarity[:, t], lex, extra))
         scores = np.column_stack(columns)
-        return [
-            Scored(ids[i], float(scores[i, 0]), float(similarity[i, 0])) for i in _order(scores)
-        ]
+        order = _order(scores, c.clause_rounds)
+        return [Scored(ids[i], float(scores[i, 0]), float(similarity[i, 0])) for i in order]
 
     def _lexical(self, text: str, allowed: np.ndarray | None) -> np.ndarray:
         scores = self.reader.lexical_passages.scores(text)
@@ -188,19 +187,20 @@ class HybridSearcher:
         return [passage_id, *others]
 
 
-def _order(scores: np.ndarray) -> list[int]:
-    """Row order: first each clause's best row (clauses whose best is strongest first),
-    then all rows by the whole question's score (column 0)."""
+def _order(scores: np.ndarray, rounds: int = 1) -> list[int]:
+    """Row order: ``rounds`` times, each clause's best row not yet placed (clauses whose
+    best is strongest first); then all rows by the whole question's score (column 0)."""
     order: list[int] = []
     taken: set[int] = set()
-    clause_columns = sorted(range(1, scores.shape[1]), key=lambda t: -scores[:, t].max())
-    for column in clause_columns:
-        for row in np.argsort(-scores[:, column], kind="stable"):
-            if int(row) not in taken:
-                taken.add(int(row))
-                order.append(int(row))
-                break
-    order.extend(int(r) for r in np.argsort(-scores[:, 0], kind="stable") if int(r) not in taken)
+    columns = sorted(range(1, scores.shape[1]), key=lambda t: -scores[:, t].max())
+    ranked = {t: np.argsort(-scores[:, t], kind="stable").tolist() for t in columns}
+    for _ in range(rounds):
+        for column in columns:
+            row = next((r for r in ranked[column] if r not in taken), None)
+            if row is not None:
+                taken.add(row)
+                order.append(row)
+    order.extend(r for r in np.argsort(-scores[:, 0], kind="stable").tolist() if r not in taken)
     return order
 
 
