@@ -102,7 +102,7 @@ class SearchConfig:
     # by BM25 and share the question's cosine, which measured both faster and better.
     clause_vectors: bool = False
     # How many passages each clause places before the rest follow the whole question.
-    clause_rounds: int = 1
+    clause_rounds: int = 2
 
     def validate(self) -> None:
         _require(
