@@ -28,6 +28,19 @@ DEFAULT_CONFIG_PATH = Path("config/newsbot.toml")
 @dataclass(frozen=True)
 class CorpusConfig:
     path: Path = Path("corpus")
+    # Larger files are skipped (and reported): one huge page would dominate memory and time.
+    max_file_mb: float = 20.0
+
+    def validate(self) -> None:
+        _require(
+            0 < self.max_file_mb <= 4096,
+            "corpus.max_file_mb",
+            "use a size in MB above 0, at most 4096",
+        )
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
