@@ -60,8 +60,7 @@ class Unreadable(Exception):
 def read_corpus(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CorpusRead:
     """Read every supported file under ``root``, skipping (and reporting) files that cannot
     be indexed or are larger than ``max_bytes``. Raises CorpusError if root is not a folder."""
-    if not root.is_dir():
-        raise CorpusError(f"corpus folder {root} does not exist: pass --corpus or set corpus.path")
+    check_corpus(root)
     result = CorpusRead()
     for path in iter_files(root):
         relative = path.relative_to(root).as_posix()
@@ -74,6 +73,14 @@ def read_corpus(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CorpusRead:
         result.skipped.extend(skipped)
         result.encodings[relative] = encoding
     return result
+
+
+def check_corpus(root: Path) -> None:
+    """Raise CorpusError unless ``root`` is a folder."""
+    if root.is_file():
+        raise CorpusError(f"corpus path {root} is a file: pass a folder to --corpus or corpus.path")
+    if not root.is_dir():
+        raise CorpusError(f"corpus folder {root} does not exist: pass --corpus or set corpus.path")
 
 
 def iter_files(root: Path) -> Iterator[Path]:

@@ -213,6 +213,8 @@ def resolve(root: Path) -> Path:
 
     ``root`` may be an index root (with ``current``) or a build directory itself.
     """
+    if root.exists() and not root.is_dir():
+        raise IndexMissingError(f"index path {root} is a file: set index.path or --index-dir")
     if (root / MANIFEST).is_file():
         return root
     current = root / CURRENT
