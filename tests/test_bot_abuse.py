@@ -4,13 +4,15 @@ quoted articles. Every reply is bounded, escaped and pings no one."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 import simcord
 
-from bot.replies import limit_problems
+from bot.replies import NOT_HERE, limit_problems
 from index.answer import Answerer
 from index.build import build_index
 from index.config import AnswerConfig, Config
@@ -148,3 +150,50 @@ async def test_a_hostile_article_is_quoted_inert(make_bot, tmp_path: Path):
         assert r"\`\`\`code\`\`\`" in text
         assert limit_problems(message.content, message.embeds) == []
         _assert_pings_no_one(env)
+
+
+# ------------------------------------------------------------ who may do what, where
+
+
+async def test_the_allowlist_covers_every_command_but_not_dms(make_bot):
+    bot = make_bot()
+    async with simcord.run(bot) as env:
+        guild = env.create_guild()
+        allowed, elsewhere = guild.create_text_channel("news"), guild.create_text_channel("off")
+        mallory = guild.add_member(env.create_user("mallory"))
+        bot.settings = replace(bot.settings, channels=(str(allowed.id),))
+        for command in ("ask", "sources"):
+            options = {"question": TAIWAN} if command == "ask" else {}
+            refused = await mallory.slash(elsewhere, command, **options)
+            assert refused.ephemeral and refused.response.content == NOT_HERE
+        assert [type(e).__name__ for e in env.errors] == ["NotHereError"] * 2
+        await mallory.send_dm(TAIWAN)  # DMs are always answered
+        reply = mallory.user.dm_channel.last_message
+        assert reply.author.id == env.bot.user.id and reply.embeds[0].title == TAIWAN
+        assert (await mallory.slash(allowed, "sources")).response.embeds
+
+
+@pytest.mark.parametrize(
+    ("role", "permissions"),
+    [
+        ("newsbot-admin2", discord.Permissions.none()),  # a look-alike of the admin role
+        ("newsbot", discord.Permissions.none()),  # part of its name
+        ("Moderators", discord.Permissions(manage_messages=True, kick_members=True)),
+    ],
+)
+async def test_reindex_is_refused_to_look_alike_roles_and_lesser_rights(
+    make_bot, role, permissions
+):
+    bot = make_bot(admin_role="newsbot-admin")
+    async with simcord.run(bot) as env:
+        guild = env.create_guild()
+        channel = guild.create_text_channel("news")
+        given = guild.create_role(role, permissions=permissions)
+        mallory = guild.add_member(env.create_user("mallory"), roles=[given])
+        result = await mallory.slash(channel, "reindex")
+        assert result.ephemeral and result.response.content == (
+            "Only members with the Manage Server permission or the newsbot-admin role can "
+            "rebuild the index."
+        )
+        assert [type(e).__name__ for e in env.errors] == ["NotAdminError"]
+        assert bot.service.stats.articles == 5 and not bot.service.rebuilding
