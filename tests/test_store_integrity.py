@@ -4,6 +4,7 @@ truncated or altered file is reported at load as IndexCorruptError naming it."""
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -103,3 +104,19 @@ def test_a_rebuild_over_a_corrupt_index_restores_it(built: Path, sample_corpus: 
         IndexReader(built)
     build_index(sample_corpus, built, config, HashingEmbedder())
     assert IndexReader(built).manifest.articles == 5
+
+
+def test_a_build_killed_halfway_is_never_served_and_is_cleaned_up(
+    built: Path, sample_corpus: Path, config: Config
+):
+    # What a SIGKILL during _write_files leaves: a temp folder named after a dead process.
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    half = built / "builds" / f".tmp-20260101T000000000000-{finished.pid}"
+    half.mkdir()
+    (half / "vectors.faiss").write_bytes(b"\x00" * 100)
+    serving = _build_dir(built)
+    assert IndexReader(built).path == serving
+    build_index(sample_corpus, built, config, HashingEmbedder())
+    assert not half.exists()
+    assert _build_dir(built) != serving and IndexReader(built).manifest.articles == 5
