@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.results import append_row  # noqa: E402
 from bot.client import NewsBot  # noqa: E402
 from bot.run import serve, share_cpus  # noqa: E402
 from bot.service import AnswerService, IndexSource  # noqa: E402
@@ -41,7 +42,7 @@ from index.feedback import FeedbackStore  # noqa: E402
 from tests.fake_discord import APP_ID, FakeDiscord  # noqa: E402
 
 WORK = REPO / "bench" / ".work"
-RESULTS = REPO / "bench" / "RESULTS.md"
+SECTION = "Discord load (bench/discord_load.py: concurrent /ask through the fake server)"
 TOKEN = "bench-token"
 T = TypeVar("T")
 QUESTIONS = [
@@ -158,26 +159,14 @@ def _commit() -> str:
     )
 
 
-def record(figures: dict[str, float], count: int, workers: int, errors: int) -> str:
-    row = (
-        f"| {datetime.now(UTC):%Y-%m-%d %H:%M} | {_commit()} | {count} | {workers} "
-        f"| {int(figures['answered'])}/{count} | {errors} | {figures['median']:.2f} "
-        f"| {figures['p95']:.2f} | {figures['max']:.2f} | {figures['defer_max']:.3f} "
-        f"| {figures['stall'] * 1000:.0f} | {os.cpu_count()} |"
-    )
-    if not RESULTS.exists():
-        RESULTS.write_text(
-            "# Discord load results\n\n"
-            "Written by `bench/discord_load.py`: concurrent /ask through the fake Discord\n"
-            "server. Latencies in seconds from gateway dispatch; stall = worst lateness of a\n"
-            "10 ms tick on the bot's event loop.\n\n"
-            "| date (UTC) | commit | questions | workers | answered | errors | median s | p95 s "
-            "| max s | max defer s | max stall ms | CPUs |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|---|\n",
-            "utf-8",
-        )
-    with RESULTS.open("a", encoding="utf-8") as results:
-        results.write(row + "\n")
+def record(figures: dict[str, float], count: int, workers: int, errors: int) -> list[str]:
+    row = [f"{datetime.now(UTC):%Y-%m-%d %H:%M}", _commit(), str(count), str(workers),
+           f"{int(figures['answered'])}/{count}", str(errors), f"{figures['median']:.2f}",
+           f"{figures['p95']:.2f}", f"{figures['max']:.2f}", f"{figures['defer_max']:.3f}",
+           f"{figures['stall'] * 1000:.0f}", str(os.cpu_count())]  # fmt: skip
+    header = ["date (UTC)", "commit", "questions", "workers", "answered", "errors", "median s",
+              "p95 s", "max s", "max defer s", "max stall ms", "CPUs"]  # fmt: skip
+    append_row(SECTION, header, row)
     return row
 
 
@@ -200,7 +189,7 @@ def main() -> int:
         f"{figures['max']:.2f} s; slowest defer {figures['defer_max'] * 1000:.0f} ms"
     )
     print(f"largest event-loop stall: {figures['stall'] * 1000:.1f} ms")
-    print(record(figures, args.questions, args.workers, errors.count))
+    print("| " + " | ".join(record(figures, args.questions, args.workers, errors.count)) + " |")
     return 0 if figures["answered"] == args.questions and not errors.count else 1
 
 

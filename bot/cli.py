@@ -16,7 +16,7 @@ from pathlib import Path
 
 from index.answer import answer_as_dict
 from index.config import Config, load_config
-from index.errors import NewsbotError
+from index.errors import ConfigError, NewsbotError
 from index.models import Answer, Filters, QuotedPassage, Source
 
 log = logging.getLogger("newsbot")
@@ -95,9 +95,13 @@ def _config(args: argparse.Namespace) -> tuple[Config, Path]:
 def run_index(args: argparse.Namespace) -> int:
     from index.build import build_index, cached
     from index.embed import SentenceTransformerEmbedder
+    from index.ingest import check_corpus
 
     config, root = _config(args)
     corpus = args.corpus or config.corpus.path
+    check_corpus(corpus)  # before the model takes seconds to load
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"config key index.path: {root} is a file; choose a folder")
     embedder = SentenceTransformerEmbedder(
         config.embedding.model, config.embedding.batch_size, config.embedding.device
     )

@@ -233,14 +233,21 @@ def _safe_url(url: str | None) -> str | None:
 # ---------------------------------------------------------------- text and limits
 
 
+# Bidirectional embeddings, overrides and isolates: in a quote they could reorder what
+# follows on screen (the bold marks, the citation); they carry no words, so shown
+# text drops them. Other control characters go too.
+_INVISIBLE = re.compile(r"[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def escape(text: str) -> str:
-    """Markdown-escaped text; URLs are left whole so they still link."""
-    return escape_markdown(text)
+    """Markdown-escaped text without invisible reordering or control characters; URLs are
+    left whole so they still link."""
+    return escape_markdown(_INVISIBLE.sub("", text))
 
 
 def _escape_all(text: str) -> str:
     # Link labels need brackets escaped too, which escape_markdown leaves alone.
-    return re.sub(r"([\\`*_~|\[\]()<>#-])", r"\\\1", text)
+    return re.sub(r"([\\`*_~|\[\]()<>#-])", r"\\\1", _INVISIBLE.sub("", text))
 
 
 def shorten(text: str, limit: int, *, escape: Callable[[str], str] = escape) -> str:

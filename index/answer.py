@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -152,8 +153,12 @@ def _filter_date(name: str, value: str | None) -> str | None:
 
 
 def check_question(question: str) -> str:
-    """The question with surrounding whitespace removed, or QuestionError."""
-    cleaned = " ".join(question.split())
+    """The question on one line, without invisible characters, or QuestionError.
+
+    Control and format characters (NUL, bell, zero-width spaces, right-to-left
+    overrides…) are removed: they change nothing a reader sees but would reach the
+    model, the lexical index and, echoed back, other readers' screens."""
+    cleaned = " ".join(visible_text(question).split())
     if not cleaned:
         raise QuestionError("the question is empty: ask something about the news corpus")
     if len(cleaned) > MAX_QUESTION_CHARS:
@@ -161,6 +166,20 @@ def check_question(question: str) -> str:
             f"the question is {len(cleaned)} characters long: keep it under {MAX_QUESTION_CHARS}"
         )
     return cleaned
+
+
+_ZERO_WIDTH_SPACES = {"\u200b", "\u2060", "\ufeff"}  # read as word breaks, not removed
+
+
+def visible_text(text: str) -> str:
+    """``text`` without control or format characters (whitespace kept)."""
+    return "".join(
+        " " if char in _ZERO_WIDTH_SPACES else char
+        for char in text
+        if char.isspace()
+        or unicodedata.category(char) not in {"Cc", "Cf", "Cs"}
+        or char in _ZERO_WIDTH_SPACES
+    )
 
 
 def open_answerer(config: Config, index_root: Path) -> Answerer:

@@ -40,7 +40,7 @@ def build_index(
     """Index every readable article under ``corpus`` and publish it as the current build of
     ``root``. Raises CorpusError when nothing can be indexed; the previous build then stays."""
     started = time.perf_counter()
-    read = read_corpus(corpus)
+    read = read_corpus(corpus, config.corpus.max_file_bytes)
     if not read.articles:
         raise CorpusError(_empty_message(corpus, read))
     articles = _unique_ids(read.articles)

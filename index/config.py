@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -28,6 +29,19 @@ DEFAULT_CONFIG_PATH = Path("config/newsbot.toml")
 @dataclass(frozen=True)
 class CorpusConfig:
     path: Path = Path("corpus")
+    # Larger files are skipped (and reported): one huge page would dominate memory and time.
+    max_file_mb: float = 20.0
+
+    def validate(self) -> None:
+        _require(
+            0 < self.max_file_mb <= 4096,
+            "corpus.max_file_mb",
+            "use a size in MB above 0, at most 4096",
+        )
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -50,6 +64,11 @@ class EmbeddingConfig:
     def validate(self) -> None:
         _require(1 <= self.batch_size <= 1024, "embedding.batch_size", "use 1 to 1024")
         _require(bool(self.model.strip()), "embedding.model", "name a model directory")
+        _require(
+            re.fullmatch(r"cpu|mps|cuda(:\d+)?", self.device) is not None,
+            "embedding.device",
+            'use "cpu", "cuda", "cuda:N" or "mps"',
+        )
 
 
 @dataclass(frozen=True)
@@ -181,6 +200,8 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
 
 def _config_path(path: Path | None, env: Mapping[str, str]) -> Path | None:
     if path is not None:
+        if path.is_dir():
+            raise ConfigError(f"config file {path} is a folder: pass a .toml file to --config")
         if not path.is_file():
             raise ConfigError(f"config file {path} does not exist: check --config")
         return path
@@ -198,7 +219,7 @@ def _read_toml(path: Path | None) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from exc

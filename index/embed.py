@@ -115,5 +115,9 @@ def _load(path: Path, device: str) -> Any:
     threadpool_limits(limits=1, user_api="blas")
     try:
         return SentenceTransformer(str(path), device=device, local_files_only=True)
+    except AssertionError as exc:  # torch's way of saying "no CUDA in this build"
+        raise ModelError(
+            f"config key embedding.device: {device} is not available here ({exc}); use cpu"
+        ) from exc
     except (OSError, ValueError, RuntimeError) as exc:
         raise ModelError(f"cannot load the embedding model at {path}: {exc}") from exc

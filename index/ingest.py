@@ -12,6 +12,7 @@ import codecs
 import hashlib
 import json
 import os
+import stat
 from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ DATE_FIELDS = ("published", "date", "published_at", "publication_date", "pubdate
 OUTLET_FIELDS = ("source", "outlet", "publisher", "site", "sitename")
 AUTHOR_FIELDS = ("author", "byline", "authors")
 URL_FIELDS = ("url", "link")
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # corpus.max_file_mb: larger files are skipped
 
 
 @dataclass(frozen=True)
@@ -55,15 +57,15 @@ class Unreadable(Exception):
     """Raised by a reader when a file cannot be indexed; the message is the reason."""
 
 
-def read_corpus(root: Path) -> CorpusRead:
-    """Read every supported file under ``root``. Raises CorpusError if root is not a folder."""
-    if not root.is_dir():
-        raise CorpusError(f"corpus folder {root} does not exist: pass --corpus or set corpus.path")
+def read_corpus(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> CorpusRead:
+    """Read every supported file under ``root``, skipping (and reporting) files that cannot
+    be indexed or are larger than ``max_bytes``. Raises CorpusError if root is not a folder."""
+    check_corpus(root)
     result = CorpusRead()
     for path in iter_files(root):
         relative = path.relative_to(root).as_posix()
         try:
-            articles, skipped, encoding = read_file(path, relative)
+            articles, skipped, encoding = read_file(path, relative, max_bytes)
         except Unreadable as exc:
             result.skipped.append(Skipped(relative, str(exc)))
             continue
@@ -71,6 +73,14 @@ def read_corpus(root: Path) -> CorpusRead:
         result.skipped.extend(skipped)
         result.encodings[relative] = encoding
     return result
+
+
+def check_corpus(root: Path) -> None:
+    """Raise CorpusError unless ``root`` is a folder."""
+    if root.is_file():
+        raise CorpusError(f"corpus path {root} is a file: pass a folder to --corpus or corpus.path")
+    if not root.is_dir():
+        raise CorpusError(f"corpus folder {root} does not exist: pass --corpus or set corpus.path")
 
 
 def iter_files(root: Path) -> Iterator[Path]:
@@ -91,12 +101,14 @@ def iter_files(root: Path) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
-def read_file(path: Path, relative: str) -> tuple[list[Article], list[Skipped], str]:
+def read_file(
+    path: Path, relative: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[list[Article], list[Skipped], str]:
     """Articles in one file, the JSONL lines skipped in it, and the encoding used."""
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise Unreadable(f"unsupported file type {path.suffix or '(no extension)'}")
-    text, encoding = decode(_read_bytes(path))
+    text, encoding = decode(_read_bytes(path, max_bytes))
     if not text.strip():
         raise Unreadable("empty file")
     if kind == "jsonl":
@@ -108,13 +120,27 @@ def read_file(path: Path, relative: str) -> tuple[list[Article], list[Skipped], 
     return [reader(text, relative, kind)], [], encoding
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, or Unreadable. Opened without blocking and checked to be a
+    regular file, so a FIFO or device named like an article cannot hang the indexer."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError as exc:
         raise Unreadable("missing (a broken symlink?)") from exc
     except OSError as exc:
         raise Unreadable(f"cannot be read: {exc.strerror or exc}") from exc
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Unreadable("not a regular file (a FIFO, socket or device)")
+        try:
+            data = handle.read(max_bytes + 1)  # a file may grow after it was listed
+        except OSError as exc:
+            raise Unreadable(f"cannot be read: {exc.strerror or exc}") from exc
+    if len(data) > max_bytes:
+        raise Unreadable(
+            f"larger than {max_bytes / 2**20:g} MB: raise corpus.max_file_mb to index it"
+        )
+    return data
 
 
 def decode(data: bytes) -> tuple[str, str]:

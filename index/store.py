@@ -24,7 +24,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,10 +33,11 @@ import faiss
 import numpy as np
 
 from index.errors import IndexCorruptError, IndexMissingError
+from index.integrity import checksums, verify_checksums
 from index.lexical import LexicalIndex
 from index.models import Article, CorpusStats, Filters, IndexInfo, Passage, Source
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: the manifest records a sha256 of every index file
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 DATABASE = "passages.sqlite"
@@ -74,6 +75,8 @@ class Manifest:
     corpus: str
     chunking: dict[str, int]
     faiss_index: str = "IndexFlatIP"
+    # sha256 of every file of the build but the manifest, by path relative to the build.
+    checksums: dict[str, str] = field(default_factory=dict)
 
     def info(self) -> IndexInfo:
         return IndexInfo(built_at=self.built_at, articles=self.articles, passages=self.passages)
@@ -134,8 +137,9 @@ def _write_files(directory: Path, build: BuildInput) -> None:
     owners = np.array([number[p.doc_id] for p in build.passages], dtype=np.int32)
     np.save(directory / PASSAGE_ARTICLE, owners)
     np.save(directory / PASSAGE_GROUP, np.asarray(build.groups, dtype=np.int64))
+    manifest = replace(build.manifest, checksums=checksums(directory, skip=MANIFEST))
     manifest_path = directory / MANIFEST
-    manifest_path.write_text(json.dumps(asdict(build.manifest), indent=2) + "\n", "utf-8")
+    manifest_path.write_text(json.dumps(asdict(manifest), indent=2) + "\n", "utf-8")
     for name in (VECTORS, DATABASE, MANIFEST):
         _fsync(directory / name)
 
@@ -209,6 +213,8 @@ def resolve(root: Path) -> Path:
 
     ``root`` may be an index root (with ``current``) or a build directory itself.
     """
+    if root.exists() and not root.is_dir():
+        raise IndexMissingError(f"index path {root} is a file: set index.path or --index-dir")
     if (root / MANIFEST).is_file():
         return root
     current = root / CURRENT
@@ -237,6 +243,7 @@ class IndexReader:
     def __init__(self, root: Path):
         self.path = resolve(root)
         self.manifest = read_manifest(self.path)
+        verify_checksums(self.path, self.manifest.checksums)
         try:
             self._vectors = faiss.read_index(str(self.path / VECTORS))
         except RuntimeError as exc:

@@ -105,3 +105,72 @@ def make_bot(
     yield make
     for service in services:
         service.close()
+
+
+GOOD_STORY = (
+    "The harbour strike ended on Monday after dock workers accepted a new contract. "
+    "Union leaders said the agreement raised wages by six percent over three years.\n"
+)
+
+
+@pytest.fixture
+def nasty_corpus(tmp_path: Path) -> tuple[Path, set[str], dict[str, str]]:
+    """A folder of everything an indexer meets: the corpus root, the paths that must be
+    indexed, and the skipped paths with a fragment of the reason each must get.
+
+    Tests run as root, where chmod 000 does not stop reading, so unreadable entries are
+    made honestly: a FIFO (would block a plain open), a dangling symlink, a symlink loop
+    and a link to /proc/self/mem (reading it fails with EIO)."""
+    import json
+    import os
+
+    root = tmp_path / "nasty"
+    (root / "café").mkdir(parents=True)
+    good = {
+        "good story.txt": GOOD_STORY.encode("utf-8"),
+        "café/Zürich news ☕.md": ("# Zürich\n\n" + GOOD_STORY).encode("utf-8"),
+        "utf16 bom.txt": GOOD_STORY.encode("utf-16"),
+        "latin1.txt": ("Café " + GOOD_STORY).encode("cp1252"),  # invalid as UTF-8
+        "one line.txt": ((GOOD_STORY.strip() + " ") * 6_500).encode(),  # 1 MB, one line
+        "page.html": f"<html><body><article><p>{GOOD_STORY}</p></article></body></html>".encode(),
+    }
+    lines = [
+        json.dumps({"text": GOOD_STORY, "title": 7, "published": 2021, "id": {"x": 1}}),
+        "{not json", "[1, 2]", "null", '"a string"', json.dumps({"text": 5}),
+        json.dumps({"body": None}), json.dumps({"text": "   "}),
+    ]  # fmt: skip
+    good["feed.jsonl"] = ("\n".join(lines) + "\n").encode()
+    for name, data in good.items():
+        (root / name).write_bytes(data)
+    bad = {
+        "empty.txt": "empty file",
+        "binary.txt": "binary file",
+        "nobody.html": "no article text found in the page",
+        "huge.txt": "larger than 20 MB: raise corpus.max_file_mb",
+        "bad utf16.txt": "invalid UTF-16",
+        "fifo.txt": "not a regular file",
+        "dangling.txt": "missing (a broken symlink?)",
+        "loop.txt": "cannot be read: Too many levels of symbolic links",
+        "proc.txt": "cannot be read: Input/output error",
+        "report.pdf": "unsupported file type .pdf",
+        "feed.jsonl:2": "not valid JSON",
+        "feed.jsonl:3": "not a JSON object",
+        "feed.jsonl:4": "not a JSON object",
+        "feed.jsonl:5": "not a JSON object",
+        "feed.jsonl:6": "no text",
+        "feed.jsonl:7": "no text",
+        "feed.jsonl:8": "no text",
+    }
+    (root / "empty.txt").write_bytes(b"")
+    (root / "binary.txt").write_bytes(bytes(range(256)) * 64)
+    (root / "nobody.html").write_text("<html><head><title>Only a title</title></head></html>")
+    with (root / "huge.txt").open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # sparse: 50 MB on paper, nothing on disk
+    (root / "bad utf16.txt").write_bytes(b"\xff\xfea\x00b")
+    os.mkfifo(root / "fifo.txt")
+    (root / "dangling.txt").symlink_to(root / "gone.txt")
+    (root / "loop.txt").symlink_to(root / "loop.txt")
+    (root / "proc.txt").symlink_to("/proc/self/mem")
+    (root / "report.pdf").write_bytes(b"%PDF-1.4")
+    (root / "café" / "up").symlink_to(root, target_is_directory=True)  # a directory loop
+    return root, set(good), bad

@@ -124,3 +124,22 @@ def test_known_names_and_sentence_starts_are_not_unknown(answerer):
     lexical = answerer.reader.lexical_passages
     assert unknown_names("Who is Wu Qian? Did Liu Zhenli meet Brown?", lexical) == []
     assert unknown_names("Considering the report, what did Brown say?", lexical) == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("  Who\tmet\nGeneral Brown?  ", "Who met General Brown?"),
+        ("\x00Who met\x07 General\u202e Brown?\u2066", "Who met General Brown?"),
+        ("Who\u200bmet\ufeffGeneral Brown?", "Who met General Brown?"),  # zero-width = a break
+        ("Wh\u200do met General Brown?", "Who met General Brown?"),  # joiners vanish
+    ],
+)
+def test_questions_lose_invisible_characters(raw, cleaned):
+    assert check_question(raw) == cleaned
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "\u200b\u2060", "\x00\x1b\u202e\u2069"])
+def test_an_invisible_question_is_empty(raw):
+    with pytest.raises(QuestionError, match="the question is empty"):
+        check_question(raw)

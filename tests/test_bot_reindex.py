@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
 import simcord
 
+from bot import service as service_module
 from bot.service import IndexSource
 from index.answer import Answerer
-from index.build import build_index
+from index.build import BuildReport, build_index
 from index.config import AnswerConfig, Config, EmbeddingConfig
 from index.store import IndexReader
 from tests.fakes import HashingEmbedder
@@ -96,3 +98,37 @@ async def test_a_failed_rebuild_is_reported_and_the_old_index_keeps_answering(
         )
         asked = await admin.slash(channel, "ask", question=TAIWAN)
         assert "index of 5 articles" in (asked.response.embeds[0].footer.text or "")
+
+
+async def test_a_corrupt_new_build_is_refused_and_the_old_index_keeps_answering(
+    make_bot, corpus_copy: Path, tmp_path: Path, fake_embedder: HashingEmbedder, monkeypatch
+):
+    config = replace(Config(), embedding=EmbeddingConfig(model=fake_embedder.name))
+    root = tmp_path / "index"
+    build_index(corpus_copy, root, config, fake_embedder)
+    answerer = Answerer(IndexReader(root), fake_embedder, AnswerConfig(min_score=0.2))
+    bot = make_bot(answerer, IndexSource(config, root, corpus_copy))
+
+    def build_then_truncate(*args: Any, **kwargs: Any) -> BuildReport:
+        # As a disk fault between writing the new build and opening it.
+        report = build_index(*args, **kwargs)
+        vectors = report.path / "vectors.faiss"
+        vectors.write_bytes(vectors.read_bytes()[:100])
+        return report
+
+    monkeypatch.setattr(service_module, "build_index", build_then_truncate)
+    async with simcord.run(bot) as env:
+        guild = env.create_guild()
+        channel = guild.create_text_channel("news")
+        mods = guild.create_role("Mods", permissions=discord.Permissions(manage_guild=True))
+        admin = guild.add_member(env.create_user("admin"), roles=[mods])
+        (corpus_copy / "005_springfield.txt").write_text(NEW_ARTICLE, "utf-8")
+        result = await admin.slash(channel, "reindex")
+        content = result.response.content
+        assert content.startswith("The rebuild failed: index at ")
+        assert "vectors.faiss does not match its checksum" in content
+        assert content.endswith("The previous index is still answering.")
+        assert bot.service.stats.articles == 5
+        asked = await admin.slash(channel, "ask", question=TAIWAN)
+        assert "index of 5 articles" in (asked.response.embeds[0].footer.text or "")
+        assert "Taiwan" in (asked.response.embeds[0].description or "")

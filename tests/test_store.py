@@ -19,7 +19,7 @@ def test_build_writes_a_manifest_and_publishes_current(tmp_path, sample_corpus, 
     assert (root / CURRENT).is_symlink()
     assert resolve(root) == report.path
     manifest = json.loads((report.path / MANIFEST).read_text())
-    assert manifest["schema_version"] == 2
+    assert manifest["schema_version"] == 3
     assert manifest["model"] == "hashing-test-embedder"
     assert manifest["dimension"] == 256
     assert (manifest["articles"], manifest["passages"]) == (5, report.passages)
