@@ -14,6 +14,7 @@ from index.embed import Embedder
 from index.errors import CorpusError
 from index.ingest import CorpusRead, Skipped, doc_id_for, read_corpus
 from index.lexical import LexicalIndex
+from index.lock import build_lock
 from index.models import Article, Passage
 from index.store import SCHEMA_VERSION, BuildInput, Manifest, utc_now, write_build
 
@@ -38,7 +39,15 @@ def build_index(
     corpus: Path, root: Path, config: Config, embedder: Embedder, progress: bool = False
 ) -> BuildReport:
     """Index every readable article under ``corpus`` and publish it as the current build of
-    ``root``. Raises CorpusError when nothing can be indexed; the previous build then stays."""
+    ``root``. Raises CorpusError when nothing can be indexed (the previous build then
+    stays) and IndexBusyError when another build of ``root`` is running."""
+    with build_lock(root):
+        return _build(corpus, root, config, embedder, progress)
+
+
+def _build(
+    corpus: Path, root: Path, config: Config, embedder: Embedder, progress: bool
+) -> BuildReport:
     started = time.perf_counter()
     read = read_corpus(corpus, config.corpus.max_file_bytes)
     if not read.articles:

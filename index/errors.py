@@ -30,3 +30,7 @@ class ModelError(NewsbotError):
 
 class QuestionError(NewsbotError):
     """A question cannot be answered as asked (empty, too long, bad filter)."""
+
+
+class IndexBusyError(NewsbotError):
+    """Another build of the same index is running."""
