@@ -99,15 +99,17 @@ def unknown_names(question: str, lexical: LexicalIndex) -> list[str]:
     unknown = []
     text = question.strip()
     for match in _NAME.finditer(text):
-        if (
-            not text[: match.start()].rstrip(" \"'“‘(").rstrip()
-            or text[: match.start()].rstrip()[-1:] in ".?!:"
-        ):
+        if _starts_sentence(text[: match.start()]):
             continue  # capitalised only because it starts a sentence
         terms = query_terms(match.group())
         if terms and not any(lexical.knows(term) for term in terms):
             unknown.append(match.group())
     return unknown
+
+
+def _starts_sentence(before: str) -> bool:
+    """Whether a word preceded by ``before`` opens a sentence (or the question)."""
+    return not before.rstrip(" \"'“‘(").rstrip() or before.rstrip()[-1:] in ".?!:"
 
 
 def _overlap(terms: set[str], sentence: str) -> float:

@@ -129,8 +129,3 @@ def _unique_ids(articles: list[Article]) -> list[Article]:
         seen.add(article.doc_id)
         unique.append(article)
     return unique
-
-
-def passages_of(articles: list[Article], config: Config) -> list[Passage]:
-    """All passages of ``articles`` in order (used by benchmarks to embed without a build)."""
-    return [p for a in articles for p in chunk_article(a, config.chunk)]

@@ -72,7 +72,7 @@ class HybridSearcher:
         elif parts:
             # Without clause vectors each clause reuses the whole question's cosine.
             vectors = np.repeat(vectors, len(texts), axis=0)
-        lexical = [self._lexical(t, allowed) for t in texts] if c.mode != "dense" else []
+        lexical = self._lexical(texts, allowed) if c.mode != "dense" else []
         ids = self._candidates(vectors, lexical, allowed)
         if not ids:
             return []
@@ -88,13 +88,14 @@ class HybridSearcher:
         order = _order(scores, c.clause_rounds)
         return [Scored(ids[i], float(scores[i, 0]), float(similarity[i, 0])) for i in order]
 
-    def _lexical(self, text: str, allowed: np.ndarray | None) -> np.ndarray:
-        scores = self.reader.lexical_passages.scores(text)
-        if allowed is not None:
-            mask = np.zeros_like(scores)
-            mask[allowed] = 1.0
-            scores = scores * mask
-        return scores
+    def _lexical(self, texts: list[str], allowed: np.ndarray | None) -> list[np.ndarray]:
+        """BM25 of every passage for each text, zero outside ``allowed``."""
+        scores = [self.reader.lexical_passages.scores(text) for text in texts]
+        if allowed is None:
+            return scores
+        mask = np.zeros(self.reader.manifest.passages, dtype=np.float32)
+        mask[allowed] = 1.0
+        return [s * mask for s in scores]
 
     def _candidates(
         self, vectors: np.ndarray, lexical: list[np.ndarray], allowed: np.ndarray | None
@@ -168,7 +169,8 @@ class HybridSearcher:
 
     def _hits(self, chosen: list[Scored], allowed: np.ndarray | None) -> list[Hit]:
         """Hits with every copy of each passage as a source, the chosen copy first."""
-        members = {s.passage_id: self._copies_of(s.passage_id, allowed) for s in chosen}
+        permitted = None if allowed is None else set(allowed.tolist())
+        members = {s.passage_id: self._copies_of(s.passage_id, permitted) for s in chosen}
         rows = self.reader.passages({m for ids in members.values() for m in ids})
         hits = []
         for s in chosen:
@@ -179,11 +181,11 @@ class HybridSearcher:
             hits.append(Hit(s.passage_id, text, s.score, sources, s.similarity))
         return hits
 
-    def _copies_of(self, passage_id: int, allowed: np.ndarray | None) -> list[int]:
+    def _copies_of(self, passage_id: int, permitted: set[int] | None) -> list[int]:
         group = int(self.reader.passage_group[passage_id])
         others = [m for m in self.reader.copies.get(group, []) if m != passage_id]
-        if allowed is not None:
-            others = [m for m in others if m in set(allowed.tolist())]
+        if permitted is not None:
+            others = [m for m in others if m in permitted]
         return [passage_id, *others]
 
 
