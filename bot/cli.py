@@ -13,11 +13,15 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.answer import answer_as_dict
 from index.config import Config, load_config
 from index.errors import ConfigError, NewsbotError
 from index.models import Answer, Filters, QuotedPassage, Source
+
+if TYPE_CHECKING:  # index.build loads faiss: imported only when a build runs
+    from index.build import BuildReport
 
 log = logging.getLogger("newsbot")
 
@@ -51,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     _common(build)
     build.add_argument("--corpus", type=Path, help="folder of articles (default: corpus.path)")
     build.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    build.add_argument(
+        "--full", action="store_true", help="rebuild from scratch, reusing no cached work"
+    )
     build.set_defaults(command=run_index)
 
     ask = sub.add_parser("ask", help="answer questions from the index")
@@ -93,7 +100,7 @@ def _config(args: argparse.Namespace) -> tuple[Config, Path]:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from index.build import build_index, cached
+    from index.build import build_index
     from index.embed import SentenceTransformerEmbedder
     from index.ingest import check_corpus
 
@@ -105,14 +112,25 @@ def run_index(args: argparse.Namespace) -> int:
     embedder = SentenceTransformerEmbedder(
         config.embedding.model, config.embedding.batch_size, config.embedding.device
     )
-    report = build_index(corpus, root, config, cached(embedder, root), progress=not args.quiet)
+    report = build_index(corpus, root, config, embedder, progress=not args.quiet, full=args.full)
     for skipped in report.skipped:
         print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    print(
-        f"indexed {report.articles} articles, {report.passages} passages from {corpus} "
-        f"in {report.seconds:.1f} s ({report.passages_per_second:.1f} passages/s) → {report.path}"
-    )
+    print(build_summary(corpus, report))
     return 0
+
+
+def build_summary(corpus: Path, report: BuildReport) -> str:
+    """One line on what a build did and what it reused."""
+    reuse = (
+        f"full rebuild: {report.full_reason}"
+        if report.full_reason
+        else f"{report.files_reused} unchanged files reused"
+    )
+    return (
+        f"indexed {report.articles} articles, {report.passages} passages from {corpus} "
+        f"in {report.seconds:.1f} s ({report.embedded} passages embedded, {reuse}) "
+        f"→ {report.path}"
+    )
 
 
 def run_ask(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from index.answer import Answerer, open_answerer
-from index.build import BuildReport, build_index, cached
+from index.build import BuildReport, build_index
 from index.config import Config
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.errors import NewsbotError
@@ -90,7 +90,7 @@ class AnswerService:
         config = self.source.config
         embedder = self._embedder_for(config)
         root = self.source.root
-        report = build_index(self.source.corpus, root, config, cached(embedder, root))
+        report = build_index(self.source.corpus, root, config, embedder)
         answerer = Answerer(IndexReader(root), embedder, config.answer, config.search)
         return report, answerer, answerer.reader.stats()
 

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from index.cache import CACHE_FILE, CachingEmbedder, EmbeddingCache
-from index.chunk import chunk_article
+from index.cache import CACHE_FILE, FILES_FILE, CachingEmbedder, EmbeddingCache, FileCache
 from index.config import Config
 from index.dedup import group_passages
 from index.embed import Embedder
-from index.errors import CorpusError
-from index.ingest import CorpusRead, Skipped, doc_id_for, read_corpus
+from index.errors import CorpusError, IndexCorruptError, IndexMissingError
+from index.ingest import Skipped
 from index.lexical import LexicalIndex
 from index.lock import build_lock
-from index.models import Article, Passage
-from index.store import SCHEMA_VERSION, BuildInput, Manifest, utc_now, write_build
+from index.prepare import prepare_corpus
+from index.store import (
+    SCHEMA_VERSION,
+    BuildInput,
+    Manifest,
+    read_manifest,
+    resolve,
+    utc_now,
+    write_build,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,9 @@ class BuildReport:
     skipped: list[Skipped]
     seconds: float
     embed_seconds: float
+    embedded: int = 0  # passages sent to the model (the rest came from the cache)
+    files_reused: int = 0  # files whose cleaned, chunked work came from the cache
+    full_reason: str | None = None  # why nothing was reused, when nothing was
 
     @property
     def passages_per_second(self) -> float:
@@ -36,96 +46,95 @@ class BuildReport:
 
 
 def build_index(
-    corpus: Path, root: Path, config: Config, embedder: Embedder, progress: bool = False
+    corpus: Path,
+    root: Path,
+    config: Config,
+    embedder: Embedder,
+    progress: bool = False,
+    full: bool = False,
 ) -> BuildReport:
     """Index every readable article under ``corpus`` and publish it as the current build of
-    ``root``. Raises CorpusError when nothing can be indexed (the previous build then
-    stays) and IndexBusyError when another build of ``root`` is running."""
+    ``root``. Work is reused from the root's caches for unchanged files and passages,
+    unless ``full`` or the model or chunking differ from the current build's. Raises
+    CorpusError when nothing can be indexed (the previous build then stays) and
+    IndexBusyError when another build of ``root`` is running."""
     with build_lock(root):
-        return _build(corpus, root, config, embedder, progress)
+        reason = "--full" if full else _full_reason(root, config, embedder)
+        return _build(corpus, root, config, embedder, progress, reason)
+
+
+def _full_reason(root: Path, config: Config, embedder: Embedder) -> str | None:
+    """Why the current build's work cannot be reused, or None."""
+    try:
+        manifest = read_manifest(resolve(root))
+    except (IndexMissingError, IndexCorruptError):
+        return None  # a first build, or one that cannot be compared: caches decide
+    if manifest.model != embedder.name:
+        return f"the model changed ({manifest.model} → {embedder.name})"
+    if manifest.chunking != _chunking(config):
+        return f"the chunking settings changed ({manifest.chunking} → {_chunking(config)})"
+    return None
+
+
+def _chunking(config: Config) -> dict[str, int]:
+    c = config.chunk
+    return {"target_words": c.target_words, "max_words": c.max_words, "min_words": c.min_words}
 
 
 def _build(
-    corpus: Path, root: Path, config: Config, embedder: Embedder, progress: bool
+    corpus: Path, root: Path, config: Config, embedder: Embedder, progress: bool, full: str | None
 ) -> BuildReport:
     started = time.perf_counter()
-    read = read_corpus(corpus, config.corpus.max_file_bytes)
-    if not read.articles:
-        raise CorpusError(_empty_message(corpus, read))
-    articles = _unique_ids(read.articles)
-    passages = [p for a in articles for p in chunk_article(a, config.chunk)]
+    files = FileCache(root / FILES_FILE)
+    prepared = prepare_corpus(
+        corpus, config.chunk, config.corpus.max_file_bytes, files, reuse=not full
+    )
+    if not prepared.articles:
+        raise CorpusError(_empty_message(corpus, prepared.skipped))
+    articles = [item.article for item in prepared.articles]
+    passages = [p for item in prepared.articles for p in item.passages]
+    caching = CachingEmbedder(embedder, EmbeddingCache(root / CACHE_FILE), refresh=bool(full))
     embed_started = time.perf_counter()
-    vectors = embedder.embed_passages([p.text for p in passages], progress=progress)
+    vectors = caching.embed_passages([p.text for p in passages], progress=progress)
     embed_seconds = time.perf_counter() - embed_started
-    manifest = Manifest(
+    signatures = [s for item in prepared.articles for s in item.signatures]
+    build = BuildInput(
+        articles,
+        prepared.encodings,
+        passages,
+        vectors,
+        _manifest(corpus, config, embedder, len(articles), len(passages), started),
+        LexicalIndex.from_tokens([t for item in prepared.articles for t in item.passage_tokens]),
+        LexicalIndex.from_tokens([item.article_tokens for item in prepared.articles]),
+        group_passages([p.text for p in passages], vectors, signatures),
+    )
+    path = write_build(root, build, keep=config.index.keep_versions)
+    return BuildReport(
+        path, len(articles), len(passages), prepared.skipped, time.perf_counter() - started,
+        embed_seconds, caching.misses, prepared.files_reused, full,
+    )  # fmt: skip
+
+
+def _manifest(
+    corpus: Path, config: Config, embedder: Embedder, articles: int, passages: int, started: float
+) -> Manifest:
+    return Manifest(
         schema_version=SCHEMA_VERSION,
         model=embedder.name,
         dimension=embedder.dimension,
-        articles=len(articles),
-        passages=len(passages),
+        articles=articles,
+        passages=passages,
         built_at=utc_now(),
         build_seconds=round(time.perf_counter() - started, 3),
         corpus=str(corpus.resolve()),
-        chunking={
-            "target_words": config.chunk.target_words,
-            "max_words": config.chunk.max_words,
-            "min_words": config.chunk.min_words,
-        },
+        chunking=_chunking(config),
     )
-    lexical_passages, lexical_articles = _lexical(articles, passages)
-    groups = group_passages([p.text for p in passages], vectors)
-    build = BuildInput(
-        articles,
-        read.encodings,
-        passages,
-        vectors,
-        manifest,
-        lexical_passages,
-        lexical_articles,
-        groups,
-    )
-    path = write_build(root, build, keep=config.index.keep_versions)
-    seconds = time.perf_counter() - started
-    return BuildReport(path, len(articles), len(passages), read.skipped, seconds, embed_seconds)
 
 
-def cached(embedder: Embedder, root: Path) -> CachingEmbedder:
-    """``embedder`` behind the index root's embedding cache, so a rebuild embeds only
-    passages whose text (or model) is new."""
-    return CachingEmbedder(embedder, EmbeddingCache(root / CACHE_FILE))
-
-
-def _lexical(articles: list[Article], passages: list[Passage]) -> tuple[LexicalIndex, LexicalIndex]:
-    """BM25 indexes whose documents carry the article's title and outlet, so a question
-    naming them ("… reported by TechCrunch") matches."""
-    by_id = {a.doc_id: a for a in articles}
-    passage_docs = [_with_metadata(by_id[p.doc_id], p.text) for p in passages]
-    article_docs = [
-        _with_metadata(a, "\n".join(a.text[s.start : s.end] for s in a.body)) for a in articles
-    ]
-    return LexicalIndex.build(passage_docs), LexicalIndex.build(article_docs)
-
-
-def _with_metadata(article: Article, text: str) -> str:
-    return "\n".join(part for part in (article.title, article.outlet, text) if part)
-
-
-def _empty_message(corpus: Path, read: CorpusRead) -> str:
-    if not read.skipped:
+def _empty_message(corpus: Path, skipped: list[Skipped]) -> str:
+    if not skipped:
         return f"no articles to index in {corpus}: add .txt, .md, .html or .jsonl files"
     return (
-        f"no articles to index in {corpus}: all {len(read.skipped)} files were skipped "
-        f"(first: {read.skipped[0].path}: {read.skipped[0].reason})"
+        f"no articles to index in {corpus}: all {len(skipped)} files were skipped "
+        f"(first: {skipped[0].path}: {skipped[0].reason})"
     )
-
-
-def _unique_ids(articles: list[Article]) -> list[Article]:
-    """JSONL ids may collide across files; fall back to the path-based id for repeats."""
-    seen: set[str] = set()
-    unique: list[Article] = []
-    for article in articles:
-        if article.doc_id in seen:
-            article = replace(article, doc_id=doc_id_for(article.path, article.line))
-        seen.add(article.doc_id)
-        unique.append(article)
-    return unique

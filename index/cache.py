@@ -1,17 +1,20 @@
-"""An embedding cache: vectors keyed by model and text, so rebuilds embed only new text.
+"""Caches in the index root that make a rebuild incremental: vectors keyed by model and
+text, so rebuilds embed only new text, and per-file build work keyed by path and content.
 
-It lives in the index root (``embeddings.sqlite``), outside the versioned builds, so
-it survives rebuilds; a build that fails half-way still leaves the vectors it
-computed for the next attempt. ``CachingEmbedder`` wraps any Embedder.
+Both live in the index root (``embeddings.sqlite``, ``files.sqlite``), outside the
+versioned builds, so they survive rebuilds; a build that fails half-way still leaves
+the vectors it computed for the next attempt. ``CachingEmbedder`` wraps any Embedder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import pickle
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -64,9 +67,12 @@ class EmbeddingCache:
 class CachingEmbedder:
     """An Embedder that serves passages from an EmbeddingCache and embeds only the rest."""
 
-    def __init__(self, inner: Embedder, cache: EmbeddingCache, chunk: int = 4096):
+    def __init__(
+        self, inner: Embedder, cache: EmbeddingCache, chunk: int = 4096, refresh: bool = False
+    ):
         self.inner = inner
         self.cache = cache
+        self.refresh = refresh  # embed everything anew (a full rebuild), still storing it
         self._chunk = chunk  # stored after each chunk, so an interrupted build keeps its work
         self.hits = 0
         self.misses = 0
@@ -84,7 +90,7 @@ class CachingEmbedder:
 
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         keys = [text_key(self.name, t) for t in texts]
-        cached = self.cache.get(keys, self.dimension)
+        cached = {} if self.refresh else self.cache.get(keys, self.dimension)
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         missing = [i for i, key in enumerate(keys) if key not in cached]
         for i, key in enumerate(keys):
@@ -98,3 +104,50 @@ class CachingEmbedder:
             out[part] = vectors
             self.cache.put([keys[i] for i in part], vectors)
         return out
+
+
+FILES_FILE = "files.sqlite"
+
+
+class FileCache:
+    """Pickled per-file build work keyed by path, content and settings (see index.prepare).
+
+    Like the embedding cache it lives in the index root and outlives builds. It is
+    only ever read by the process that wrote it, from the user's own index folder.
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.closing(self._connect()) as db, db:
+            db.execute("CREATE TABLE IF NOT EXISTS files (key BLOB PRIMARY KEY, work BLOB)")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    def get(self, keys: Sequence[bytes]) -> dict[bytes, Any]:
+        """The stored work of each key found; an entry that no longer unpickles is a miss."""
+        found: dict[bytes, Any] = {}
+        with contextlib.closing(self._connect()) as db:
+            for i in range(0, len(keys), _BATCH):
+                batch = keys[i : i + _BATCH]
+                marks = ",".join("?" * len(batch))
+                query = f"SELECT key, work FROM files WHERE key IN ({marks})"
+                for key, blob in db.execute(query, batch):
+                    with contextlib.suppress(Exception):  # stale classes, truncated blobs
+                        found[key] = pickle.loads(blob)
+        return found
+
+    def put(self, items: dict[bytes, Any]) -> None:
+        rows = [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()]
+        with contextlib.closing(self._connect()) as db, db:
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)", rows)
+
+    def retain(self, keys: Sequence[bytes]) -> None:
+        """Forget every entry but ``keys`` (the files of the build just made)."""
+        with contextlib.closing(self._connect()) as db, db:
+            db.execute("CREATE TEMP TABLE keep (key BLOB PRIMARY KEY)")
+            db.executemany("INSERT OR IGNORE INTO keep VALUES (?)", ((k,) for k in keys))
+            db.execute("DELETE FROM files WHERE key NOT IN (SELECT key FROM keep)")

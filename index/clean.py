@@ -303,20 +303,33 @@ def _shingles(text: str) -> set[tuple[str, ...]]:
 
 def _drop_repeats(text: str, paragraphs: list[Span]) -> list[Span]:
     kept: list[Span] = []
-    seen: list[set[tuple[str, ...]]] = []
+    sizes: list[int] = []  # shingle count of each kept paragraph
+    # shingle -> kept paragraphs holding it: overlaps are counted only where they exist,
+    # so a long article costs linear time rather than a comparison of every pair.
+    holders: dict[tuple[str, ...], list[int]] = {}
     for span in paragraphs:
         shingles = _shingles(text[span.start : span.end])
-        if len(shingles) >= 4 and any(
-            _jaccard(shingles, other) >= _REPEAT_SIMILARITY for other in seen
-        ):
+        if len(shingles) >= 4 and _repeats(shingles, sizes, holders):
             continue
-        seen.append(shingles)
+        for shingle in shingles:
+            holders.setdefault(shingle, []).append(len(sizes))
+        sizes.append(len(shingles))
         kept.append(span)
     return kept
 
 
-def _jaccard(a: set[tuple[str, ...]], b: set[tuple[str, ...]]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def _repeats(
+    shingles: set[tuple[str, ...]], sizes: list[int], holders: dict[tuple[str, ...], list[int]]
+) -> bool:
+    """Whether the shingles' Jaccard similarity with a kept paragraph reaches the threshold."""
+    overlap: dict[int, int] = {}
+    for shingle in shingles:
+        for index in holders.get(shingle, ()):
+            overlap[index] = overlap.get(index, 0) + 1
+    return any(
+        common / (len(shingles) + sizes[index] - common) >= _REPEAT_SIMILARITY
+        for index, common in overlap.items()
+    )
 
 
 def _strip_dateline(text: str, span: Span, result: Cleaned) -> Span:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 NUM_PERM = 64
 LSH_THRESHOLD = 0.5
@@ -30,23 +30,35 @@ def shingles(text: str) -> set[bytes]:
     return {" ".join(words[i : i + 3]).encode() for i in range(len(words) - 2)}
 
 
-def _signature(items: set[bytes]) -> MinHash:
-    signature = MinHash(num_perm=NUM_PERM, seed=7)
-    signature.update_batch(list(items))
-    return signature
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=7)  # its permutations are reused by every signature
 
 
-def group_passages(texts: Sequence[str], vectors: np.ndarray) -> np.ndarray:
-    """Group id of every passage: the smallest id among its near-identical copies."""
+def signature(text: str) -> np.ndarray:
+    """The MinHash signature of a passage's shingles (stable across runs, so cacheable)."""
+    minhash = MinHash(
+        num_perm=NUM_PERM, seed=7, permutations=_TEMPLATE.permutations, scheme=_TEMPLATE.scheme
+    )
+    minhash.update_batch(list(shingles(text)))
+    return np.asarray(minhash.hashvalues, dtype=np.uint64)
+
+
+def group_passages(
+    texts: Sequence[str], vectors: np.ndarray, signatures: Sequence[np.ndarray] | None = None
+) -> np.ndarray:
+    """Group id of every passage: the smallest id among its near-identical copies.
+    ``signatures`` (from ``signature``) may come from a cache; missing ones are computed."""
     parent = np.arange(len(texts), dtype=np.int64)
-    sets = [shingles(t) for t in texts]
+    sets: dict[int, set[bytes]] = {}  # shingles, made only for LSH candidates (rare)
     lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    for i, items in enumerate(sets):
-        signature = _signature(items)
-        for j in lsh.query(signature):
-            if _is_copy(sets[i], sets[j], vectors[i], vectors[j]):
+    for i, text in enumerate(texts):
+        values = signatures[i] if signatures is not None else signature(text)
+        minhash = LeanMinHash(seed=7, hashvalues=values, scheme=_TEMPLATE.scheme)
+        for j in lsh.query(minhash):
+            a = sets.setdefault(i, shingles(text))
+            b = sets.setdefault(j, shingles(texts[j]))
+            if _is_copy(a, b, vectors[i], vectors[j]):
                 _union(parent, i, j)
-        lsh.insert(i, signature)
+        lsh.insert(i, minhash)
     return np.array([_find(parent, i) for i in range(len(texts))], dtype=np.int64)
 
 

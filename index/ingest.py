@@ -105,10 +105,15 @@ def read_file(
     path: Path, relative: str, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> tuple[list[Article], list[Skipped], str]:
     """Articles in one file, the JSONL lines skipped in it, and the encoding used."""
-    kind = FORMATS.get(path.suffix.lower())
-    if kind is None:
-        raise Unreadable(f"unsupported file type {path.suffix or '(no extension)'}")
-    text, encoding = decode(_read_bytes(path, max_bytes))
+    format_of(path.suffix)  # before reading: an unsupported file may be large
+    return parse_file(file_bytes(path, max_bytes), path.suffix, relative)
+
+
+def parse_file(data: bytes, suffix: str, relative: str) -> tuple[list[Article], list[Skipped], str]:
+    """Articles in one file's bytes (``suffix`` names the format), the JSONL lines skipped
+    in it, and the encoding used. Raises Unreadable when nothing in it can be indexed."""
+    kind = format_of(suffix)
+    text, encoding = decode(data)
     if not text.strip():
         raise Unreadable("empty file")
     if kind == "jsonl":
@@ -120,7 +125,15 @@ def read_file(
     return [reader(text, relative, kind)], [], encoding
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def format_of(suffix: str) -> str:
+    """The format of a file extension, or Unreadable for one newsbot does not read."""
+    kind = FORMATS.get(suffix.lower())
+    if kind is None:
+        raise Unreadable(f"unsupported file type {suffix or '(no extension)'}")
+    return kind
+
+
+def file_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The file's bytes, or Unreadable. Opened without blocking and checked to be a
     regular file, so a FIFO or device named like an article cannot hang the indexer."""
     try:

@@ -20,7 +20,8 @@ from index.errors import IndexCorruptError
 _STEMMER = Stemmer.Stemmer("english")
 
 
-def _tokenize(texts: Sequence[str]) -> list[list[str]]:
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Stemmed, stop-word-free terms of each text, as the index stores them."""
     tokens = bm25s.tokenize(
         list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False
     )
@@ -35,11 +36,18 @@ class LexicalIndex:
         self.size = size
 
     @classmethod
-    def build(cls, texts: Sequence[str], k1: float = 1.2, b: float = 0.75) -> LexicalIndex:
+    def build(cls, texts: Sequence[str]) -> LexicalIndex:
+        return cls.from_tokens(tokenize(texts))
+
+    @classmethod
+    def from_tokens(
+        cls, tokens: Sequence[list[str]], k1: float = 1.2, b: float = 0.75
+    ) -> LexicalIndex:
+        """An index of documents already split by ``tokenize`` (a build caches them)."""
         model = bm25s.BM25(k1=k1, b=b)
         with contextlib.redirect_stderr(io.StringIO()):  # bm25s prints its own progress
-            model.index(_tokenize(texts), show_progress=False)
-        return cls(model, len(texts))
+            model.index(list(tokens), show_progress=False)
+        return cls(model, len(tokens))
 
     def save(self, directory: Path) -> None:
         self._model.save(str(directory), show_progress=False)
@@ -58,7 +66,7 @@ class LexicalIndex:
 
     def scores(self, text: str) -> np.ndarray:
         """BM25 score of every document for ``text`` (zeros when no term is known)."""
-        (tokens,) = _tokenize([text])
+        (tokens,) = tokenize([text])
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._model.get_scores(tokens), dtype=np.float32)
@@ -66,4 +74,4 @@ class LexicalIndex:
 
 def query_terms(text: str) -> list[str]:
     """Stemmed, stop-word-free terms of ``text``, as the index sees them."""
-    return _tokenize([text])[0]
+    return tokenize([text])[0]

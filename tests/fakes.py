@@ -16,15 +16,21 @@ class HashingEmbedder:
     that share words get a high cosine, as with a real model on easy questions.
     """
 
-    def __init__(self, dimension: int = 256, fail_after: int | None = None):
+    def __init__(
+        self,
+        dimension: int = 256,
+        fail_after: int | None = None,
+        name: str = "hashing-test-embedder",
+    ):
         self._dimension = dimension
+        self._name = name
         self.calls = 0
         self.embedded = 0
         self._fail_after = fail_after
 
     @property
     def name(self) -> str:
-        return "hashing-test-embedder"
+        return self._name
 
     @property
     def dimension(self) -> int:

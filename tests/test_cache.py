@@ -1,27 +1,14 @@
-"""The embedding cache: a rebuild embeds only passages whose text is new."""
+"""The caches of an index root: vectors by model and text, build work by file."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+
 import numpy as np
 
-from index.build import build_index, cached
-from index.cache import CACHE_FILE, CachingEmbedder, EmbeddingCache
-from index.store import IndexReader
+from index.cache import CACHE_FILE, FILES_FILE, CachingEmbedder, EmbeddingCache, FileCache
 from tests.fakes import HashingEmbedder
-
-
-def test_a_rebuild_embeds_only_changed_articles(tmp_path, corpus_copy, config):
-    root = tmp_path / "index"
-    inner = HashingEmbedder()
-    first = build_index(corpus_copy, root, config, cached(inner, root))
-    assert inner.embedded == first.passages
-    build_index(corpus_copy, root, config, cached(inner, root))
-    assert inner.embedded == first.passages  # nothing new to embed
-    story = next(corpus_copy.glob("002_*.txt"))
-    added = "\n\nA new closing paragraph was added to this story on Friday, the ministry said.\n"
-    story.write_text(story.read_text("utf-8") + added, "utf-8")
-    build_index(corpus_copy, root, config, cached(inner, root))
-    assert 1 <= inner.embedded - first.passages <= 2  # only the changed tail of one article
 
 
 def test_cached_vectors_equal_fresh_ones(tmp_path):
@@ -35,8 +22,37 @@ def test_cached_vectors_equal_fresh_ones(tmp_path):
     assert (embedder.hits, embedder.misses) == (3, 3)
 
 
-def test_index_built_through_the_cache_answers(tmp_path, corpus_copy, config):
-    root = tmp_path / "index"
+def test_refresh_embeds_everything_and_stores_it(tmp_path):
+    cache = EmbeddingCache(tmp_path / CACHE_FILE)
     inner = HashingEmbedder()
-    build_index(corpus_copy, root, config, cached(inner, root))
-    assert IndexReader(root).manifest.model == inner.name
+    CachingEmbedder(inner, cache).embed_passages(["alpha beta"])
+    refreshing = CachingEmbedder(inner, cache, refresh=True)
+    refreshing.embed_passages(["alpha beta", "gamma"])
+    assert (refreshing.hits, refreshing.misses, inner.embedded) == (0, 2, 3)
+    reading = CachingEmbedder(inner, cache)
+    reading.embed_passages(["alpha beta", "gamma"])
+    assert reading.hits == 2
+
+
+def test_vectors_of_another_model_are_not_reused(tmp_path):
+    cache = EmbeddingCache(tmp_path / CACHE_FILE)
+    CachingEmbedder(HashingEmbedder(), cache).embed_passages(["alpha beta"])
+    other = CachingEmbedder(HashingEmbedder(name="other-model"), cache)
+    other.embed_passages(["alpha beta"])
+    assert (other.hits, other.misses) == (0, 1)
+
+
+def test_file_cache_round_trips_and_retains_only_the_given_keys(tmp_path):
+    files = FileCache(tmp_path / FILES_FILE)
+    files.put({b"a": {"articles": [1, 2]}, b"b": "two"})
+    assert files.get([b"a", b"b", b"c"]) == {b"a": {"articles": [1, 2]}, b"b": "two"}
+    files.retain([b"b"])
+    assert files.get([b"a", b"b"]) == {b"b": "two"}
+
+
+def test_an_unreadable_file_cache_entry_is_a_miss(tmp_path):
+    files = FileCache(tmp_path / FILES_FILE)
+    files.put({b"good": 1})
+    with contextlib.closing(sqlite3.connect(tmp_path / FILES_FILE)) as db, db:
+        db.execute("INSERT INTO files VALUES (?, ?)", (b"bad", b"\x80\x05not a pickle"))
+    assert files.get([b"good", b"bad"]) == {b"good": 1}

@@ -50,7 +50,7 @@ def test_failed_build_leaves_the_previous_index_serving(tmp_path, sample_corpus,
     root = tmp_path / "index"
     first = build_index(sample_corpus, root, config, HashingEmbedder()).path
     with pytest.raises(RuntimeError, match="simulated"):
-        build_index(sample_corpus, root, config, HashingEmbedder(fail_after=5))
+        build_index(sample_corpus, root, config, HashingEmbedder(fail_after=5), full=True)
     assert resolve(root) == first
     assert IndexReader(root).manifest.passages > 0
     assert not list((root / BUILDS).glob(".tmp-*"))
