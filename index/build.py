@@ -108,7 +108,7 @@ def _build(
         LexicalIndex.from_tokens([item.article_tokens for item in prepared.articles]),
         group_passages([p.text for p in passages], vectors, signatures),
     )
-    path = write_build(root, build, keep=config.index.keep_versions)
+    path = write_build(root, build, config.index.keep_versions, config.index.approximate_above)
     return BuildReport(
         path, len(articles), len(passages), prepared.skipped, time.perf_counter() - started,
         embed_seconds, caching.misses, prepared.files_reused, full,

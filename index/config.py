@@ -48,9 +48,13 @@ class CorpusConfig:
 class IndexConfig:
     path: Path = Path(".newsbot/index")
     keep_versions: int = 2
+    # Up to this many passages vectors are searched exactly; above it, through an HNSW
+    # graph (bench/RESULTS.md "Scale": exact search grows linearly, HNSW stays ~1 ms).
+    approximate_above: int = 100_000
 
     def validate(self) -> None:
         _require(self.keep_versions >= 1, "index.keep_versions", "must be at least 1")
+        _require(self.approximate_above >= 0, "index.approximate_above", "must be 0 or more")
 
 
 @dataclass(frozen=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from index.build import build_index
+from index.config import IndexConfig
 from index.errors import CorpusError, IndexCorruptError, IndexMissingError
-from index.store import BUILDS, CURRENT, MANIFEST, IndexReader, resolve
+from index.store import APPROXIMATE, BUILDS, CURRENT, EXACT, MANIFEST, IndexReader, resolve
 from tests.fakes import HashingEmbedder
 
 
@@ -86,3 +88,51 @@ def test_vectors_are_unit_length(tmp_path, sample_corpus, config):
     scores = [s for _, s in reader.search(query, 50)]
     assert all(-1.0001 <= s <= 1.0001 for s in scores)
     assert np.isclose(np.linalg.norm(query), 1.0)
+
+
+def _random_corpus(folder, articles=150, seed=3):
+    rng = np.random.default_rng(seed)
+    words = [f"w{n}" for n in range(400)]
+    folder.mkdir()
+    for number in range(articles):
+        paragraphs = [" ".join(rng.choice(words, 60)) + "." for _ in range(int(rng.integers(2, 5)))]
+        (folder / f"{number:03}.txt").write_text("\n\n".join(paragraphs) + "\n", "utf-8")
+    return folder
+
+
+def test_a_large_index_is_approximate_and_agrees_with_exact(tmp_path, config):
+    corpus = _random_corpus(tmp_path / "corpus")
+    small = dataclasses.replace(config, index=IndexConfig(approximate_above=100))
+    embedder = HashingEmbedder()
+    build_index(corpus, tmp_path / "hnsw", small, embedder)
+    build_index(corpus, tmp_path / "flat", config, embedder)
+    hnsw, flat = IndexReader(tmp_path / "hnsw"), IndexReader(tmp_path / "flat")
+    assert hnsw.manifest.passages > 100
+    assert (hnsw.manifest.faiss_index, flat.manifest.faiss_index) == (APPROXIMATE, EXACT)
+    assert hnsw.manifest.faiss_params["M"] == 32
+    recall = []
+    for number in range(40):
+        query = embedder.embed_query(f"w{number} w{number + 7} w{number + 50}")
+        exact = {i for i, _ in flat.search(query, 10)}
+        recall.append(len(exact & {i for i, _ in hnsw.search(query, 10)}) / 10)
+    assert np.mean(recall) >= 0.95
+    ids = list(range(0, hnsw.manifest.passages, 7))
+    assert np.array_equal(hnsw.vectors(ids), flat.vectors(ids))
+
+
+@pytest.mark.parametrize("exact_filtered", [0, 50_000])
+def test_filtered_approximate_search_returns_only_allowed_passages(
+    tmp_path, config, exact_filtered
+):
+    corpus = _random_corpus(tmp_path / "corpus", articles=60)
+    small = dataclasses.replace(config, index=IndexConfig(approximate_above=10))
+    embedder = HashingEmbedder()
+    build_index(corpus, tmp_path / "hnsw", small, embedder)
+    reader = IndexReader(tmp_path / "hnsw", exact_filtered=exact_filtered)
+    allowed = np.arange(0, reader.manifest.passages, 3, dtype=np.int64)
+    query = embedder.embed_query("w1 w2 w3 w4")
+    found = reader.search(query, 10, allowed)
+    assert len(found) == 10 and {i for i, _ in found} <= set(allowed.tolist())
+    scores = reader.vectors(allowed) @ query
+    best = set(allowed[np.argsort(-scores)[:10]].tolist())
+    assert len(best & {i for i, _ in found}) >= 9
