@@ -318,7 +318,7 @@ class IndexReader:
             rows = db.execute("SELECT outlet, published FROM articles ORDER BY rowid").fetchall()
         return [row[0] for row in rows], [row[1] for row in rows]
 
-    def vectors(self, ids: Sequence[int]) -> np.ndarray:
+    def vectors(self, ids: Sequence[int] | np.ndarray) -> np.ndarray:
         """The stored unit vectors of passages ``ids``."""
         wanted = np.asarray(ids, dtype=np.int64)
         if len(wanted) == 0:
@@ -342,8 +342,9 @@ class IndexReader:
         vector = np.asarray(query, dtype=np.float32).reshape(1, -1)
         if allowed is not None and self.approximate and len(allowed) <= self.exact_filtered:
             return self._search_among(vector[0], k, allowed)
-        params = faiss.SearchParametersHNSW() if self.approximate else faiss.SearchParameters()
+        params: Any = faiss.SearchParameters()
         if self.approximate:
+            params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]  # not in stubs
             params.efSearch = max(HNSW_EF_SEARCH, k)
         if allowed is not None:
             params.sel = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
