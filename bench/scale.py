@@ -155,7 +155,7 @@ def search_figures(
     started = time.perf_counter()
     build = _replicated_build(config, embedder, sample, size)
     shutil.rmtree(root, ignore_errors=True)
-    write_build(root, build, approximate_above=config.index.approximate_above)
+    write_build(root, build, approximate_above=config.index.approximate_above, progress=True)
     written = time.perf_counter() - started
     del build
     done = subprocess.run(

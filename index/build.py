@@ -87,7 +87,7 @@ def _build(
     started = time.perf_counter()
     files = FileCache(root / FILES_FILE)
     prepared = prepare_corpus(
-        corpus, config.chunk, config.corpus.max_file_bytes, files, reuse=not full
+        corpus, config.chunk, config.corpus.max_file_bytes, files, not full, progress
     )
     if not prepared.articles:
         raise CorpusError(_empty_message(corpus, prepared.skipped))

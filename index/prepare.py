@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from index import chunk, clean, dates, dedup, html, ingest, lexical, models
 from index.cache import FileCache
@@ -69,6 +70,7 @@ def prepare_corpus(
     max_bytes: int,
     files: FileCache | None = None,
     reuse: bool = True,
+    progress: bool = False,
 ) -> PreparedCorpus:
     """Every article under ``corpus`` with its passages, reusing ``files`` entries for
     unchanged files unless ``reuse`` is false (the new work is stored either way).
@@ -78,7 +80,7 @@ def prepare_corpus(
     result = PreparedCorpus()
     listed = list(_list_files(corpus, config, max_bytes, result))
     found = files.get([f.key for f in listed]) if files is not None and reuse else {}
-    made = _prepare_files([f for f in listed if f.key not in found], config)
+    made = _prepare_files([f for f in listed if f.key not in found], config, progress)
     if files is not None:
         files.put(made)
         files.retain([f.key for f in listed])
@@ -109,8 +111,11 @@ def _list_files(
         yield _File(relative, path.suffix, key.digest(), data)
 
 
-def _prepare_files(listed: list[_File], config: ChunkConfig) -> dict[bytes, PreparedFile]:
-    parsed = {item.key: _parse(item) for item in listed}
+def _prepare_files(
+    listed: list[_File], config: ChunkConfig, progress: bool
+) -> dict[bytes, PreparedFile]:
+    bar = tqdm(listed, unit="file", desc="reading", disable=not progress or not listed)
+    parsed = {item.key: _parse(item) for item in bar}
     chunks = {
         key: [chunk.chunk_article(a, config) for a in articles]
         for key, (articles, _, _) in parsed.items()

@@ -32,6 +32,7 @@ from typing import Any
 
 import faiss
 import numpy as np
+from tqdm import tqdm
 
 from index.errors import IndexCorruptError, IndexMissingError
 from index.integrity import checksums, verify_checksums
@@ -116,7 +117,11 @@ class BuildInput:
 
 
 def write_build(
-    root: Path, build: BuildInput, keep: int = 2, approximate_above: int = 100_000
+    root: Path,
+    build: BuildInput,
+    keep: int = 2,
+    approximate_above: int = 100_000,
+    progress: bool = False,
 ) -> Path:
     """Write a complete build under ``root`` and make it current; return its directory.
     Vectors are searched exactly unless there are more than ``approximate_above``."""
@@ -126,7 +131,7 @@ def write_build(
     tmp = builds / f".tmp-{version}"
     tmp.mkdir()
     try:
-        _write_files(tmp, build, approximate_above)
+        _write_files(tmp, build, approximate_above, progress)
         final = builds / version
         os.rename(tmp, final)
     except BaseException:
@@ -137,12 +142,24 @@ def write_build(
     return final
 
 
-def _write_files(directory: Path, build: BuildInput, approximate_above: int) -> None:
+def _write_files(
+    directory: Path, build: BuildInput, approximate_above: int, progress: bool
+) -> None:
     vectors = np.ascontiguousarray(build.vectors, dtype=np.float32)
     kind, params = (APPROXIMATE, _HNSW_PARAMS) if len(vectors) > approximate_above else (EXACT, {})
     index = _new_index(kind, build.manifest.dimension)
-    if len(vectors):
-        index.add(vectors)
+    # Linking a graph takes minutes at 1M vectors: added in blocks to show progress.
+    block = 20_000 if kind == APPROXIMATE else max(1, len(vectors))
+    bar = tqdm(
+        total=len(vectors),
+        unit="vector",
+        desc="linking",
+        disable=not progress or block == len(vectors),
+    )
+    with bar:
+        for start in range(0, len(vectors), block):
+            index.add(vectors[start : start + block])
+            bar.update(min(block, len(vectors) - start))
     faiss.write_index(index, str(directory / VECTORS))
     _write_database(directory / DATABASE, build)
     build.lexical_passages.save(directory / LEXICAL_PASSAGES)
