@@ -48,9 +48,17 @@ class CorpusConfig:
 class IndexConfig:
     path: Path = Path(".newsbot/index")
     keep_versions: int = 2
+    # ``newsbot index --watch`` rebuilds once the corpus has been quiet this long, so a
+    # burst of writes (a copy, a sync, a checkout) costs one rebuild.
+    watch_debounce_ms: int = 1500
 
     def validate(self) -> None:
         _require(self.keep_versions >= 1, "index.keep_versions", "must be at least 1")
+        _require(
+            50 <= self.watch_debounce_ms <= 600_000,
+            "index.watch_debounce_ms",
+            "use 50 to 600000 milliseconds",
+        )
 
 
 @dataclass(frozen=True)
