@@ -53,7 +53,8 @@ class IndexSource:
 
 
 class AnswerService:
-    """Answers questions from the current index; rebuilds and swaps it on request."""
+    """Answers questions from the current index; rebuilds and swaps it on request, and
+    swaps in builds published by other processes."""
 
     def __init__(
         self,
@@ -62,7 +63,6 @@ class AnswerService:
         workers: int = 2,
         *,
         reload_every: float = RELOAD_EVERY,
-        clock: Callable[[], float] = time.monotonic,
     ):
         self._answerer = answerer
         self._stats = answerer.reader.stats()
@@ -73,8 +73,7 @@ class AnswerService:
         self._builder = ThreadPoolExecutor(1, thread_name_prefix="newsbot-reindex")
         self._rebuilding = False
         self._reload_every = reload_every
-        self._clock = clock
-        self._next_look = clock() + reload_every
+        self._next_look = time.monotonic() + reload_every
         # The build ``current`` pointed at when last looked at, opened or not: a build
         # that failed to open is not tried again until ``current`` moves on.
         self._seen = _current_build(source.root)
@@ -104,7 +103,7 @@ class AnswerService:
     def _look_for_new_build(self) -> None:
         """Queue a look at ``current`` on the builder thread, at most once per interval
         (the disk is never touched here, on the event loop)."""
-        now = self._clock()
+        now = time.monotonic()
         if now < self._next_look or self._rebuilding:
             return  # a /reindex swaps its own build in
         self._next_look = now + self._reload_every

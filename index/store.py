@@ -298,10 +298,11 @@ class IndexReader:
         survives the build directory being pruned while this reader still answers.
         ``immutable``: a published build never changes, so SQLite needs no locks or journal."""
         uri = f"file:{self._db_path}?mode=ro&immutable=1"
+        db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         try:
-            db = sqlite3.connect(uri, uri=True, check_same_thread=False)
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # reads the file now
         except sqlite3.DatabaseError as exc:
+            db.close()
             raise IndexCorruptError(f"index at {self.path}: unreadable {DATABASE}: {exc}") from exc
         db.row_factory = sqlite3.Row
         weakref.finalize(self, db.close)

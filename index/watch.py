@@ -14,6 +14,7 @@ attempt.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -49,7 +50,7 @@ def watch_corpus(
     pending_since: float | None = time.monotonic()  # the first build is due at once
     last_change = float("-inf")
     for changes in watch(
-        corpus,
+        _absolute(corpus),
         watch_filter=corpus_filter(corpus, root),
         debounce=config.index.watch_debounce_ms,
         step=STEP_MS,
@@ -81,14 +82,20 @@ def _due(now: float, last_change: float, pending_since: float, quiet: float) -> 
 def corpus_filter(corpus: Path, root: Path) -> Callable[[Change, str], bool]:
     """Whether a change can affect the index: a corpus file type, not hidden (as the
     indexer skips dot-files and dot-folders), and not inside the index itself."""
-    corpus = corpus.resolve()
-    index = root.resolve()
+    # Absolute, not resolved: the watcher reports paths under the folder as it was given
+    # (see watch_corpus), and a symlinked article must be judged by its name, not its target.
+    corpus = _absolute(corpus)
+    index = _absolute(root)
 
     def relevant(change: Change, name: str) -> bool:
-        path = Path(name).resolve()
+        path = _absolute(Path(name))
         if path.suffix.lower() not in FORMATS or path.is_relative_to(index):
             return False
         relative = path.relative_to(corpus) if path.is_relative_to(corpus) else path
         return not any(part.startswith(".") for part in relative.parts)
 
     return relevant
+
+
+def _absolute(path: Path) -> Path:
+    return Path(os.path.abspath(path))

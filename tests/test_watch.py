@@ -152,3 +152,13 @@ def test_a_folder_watched_from_inside_a_dot_folder_still_counts(tmp_path: Path):
     # Only dots below the corpus folder hide a file, as when indexing.
     corpus = tmp_path / ".data" / "news"
     assert corpus_filter(corpus, tmp_path / "index")(Change.added, str(corpus / "a.txt"))
+
+
+def test_a_symlinked_article_counts_by_its_own_name(tmp_path: Path):
+    corpus = tmp_path / "news"
+    corpus.mkdir()
+    hidden = tmp_path / ".store" / "story.txt"
+    hidden.parent.mkdir()
+    hidden.write_text(FERRY, "utf-8")
+    (corpus / "story.txt").symlink_to(hidden)
+    assert corpus_filter(corpus, tmp_path / "index")(Change.added, str(corpus / "story.txt"))
