@@ -64,8 +64,7 @@ def watch_corpus(
             last_change = now
             if pending_since is None:
                 pending_since = now
-            continue
-        if pending_since is None or not _due(now, last_change, pending_since, quiet):
+        if pending_since is None or not rebuild_due(now, last_change, pending_since, quiet):
             continue
         pending_since = None
         try:
@@ -74,7 +73,7 @@ def watch_corpus(
             on_error(exc)
 
 
-def _due(now: float, last_change: float, pending_since: float, quiet: float) -> bool:
+def rebuild_due(now: float, last_change: float, pending_since: float, quiet: float) -> bool:
     """Whether the corpus has been quiet long enough, or changing for too long."""
     return now - last_change >= quiet or now - pending_since >= quiet * MAX_WAIT_FACTOR
 

@@ -19,7 +19,7 @@ from index.config import Config, EmbeddingConfig, IndexConfig
 from index.errors import CorpusError, IndexBusyError, NewsbotError
 from index.lock import build_lock
 from index.store import IndexReader
-from index.watch import corpus_filter, watch_corpus
+from index.watch import corpus_filter, rebuild_due, watch_corpus
 from tests.fakes import HashingEmbedder
 
 FERRY = (
@@ -162,3 +162,11 @@ def test_a_symlinked_article_counts_by_its_own_name(tmp_path: Path):
     hidden.write_text(FERRY, "utf-8")
     (corpus / "story.txt").symlink_to(hidden)
     assert corpus_filter(corpus, tmp_path / "index")(Change.added, str(corpus / "story.txt"))
+
+
+def test_a_rebuild_waits_for_quiet_but_not_forever():
+    # Times in seconds with a 1 s quiet period: (now, last change, first pending change).
+    assert not rebuild_due(10.5, 10.0, 10.0, quiet=1.0)  # changed half a second ago
+    assert rebuild_due(11.0, 10.0, 10.0, quiet=1.0)  # quiet for a whole period
+    assert not rebuild_due(19.9, 19.8, 10.0, quiet=1.0)  # still changing…
+    assert rebuild_due(20.0, 19.9, 10.0, quiet=1.0)  # …for ten periods: rebuild anyway
