@@ -73,7 +73,9 @@ class AnswerService:
         self._builder = ThreadPoolExecutor(1, thread_name_prefix="newsbot-reindex")
         self._rebuilding = False
         self._reload_every = reload_every
-        self._next_look = time.monotonic() + reload_every
+        # The first question looks at once; the clock is read only between questions (so
+        # a test's simulated clock, once installed, is the only one the service sees).
+        self._next_look = float("-inf")
         # The build ``current`` pointed at when last looked at, opened or not: a build
         # that failed to open is not tried again until ``current`` moves on.
         self._seen = _current_build(source.root)

@@ -152,7 +152,8 @@ async def test_a_build_made_by_a_script_is_quoted_without_a_restart(
         assert "bicycle lanes" not in (before.response.embeds[0].description or "")
         (corpus_copy / "005_springfield.txt").write_text(NEW_ARTICLE, "utf-8")
         build_index(corpus_copy, root, config, fake_embedder)  # as `newsbot index` would
-        for _ in range(100):  # the bot looks at the index about once a second
+        await env.advance_time(2)  # the bot looks at `current` at most once a second
+        for _ in range(100):  # the new build is opened in the background meanwhile
             asked = await alice.slash(channel, "ask", question=question)
             embed = asked.response.embeds[0]
             if "index of 6 articles" in (embed.footer.text or ""):
