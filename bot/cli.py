@@ -11,7 +11,9 @@ import json
 import logging
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,8 +22,9 @@ from index.config import Config, load_config
 from index.errors import ConfigError, NewsbotError
 from index.models import Answer, Filters, QuotedPassage, Source
 
-if TYPE_CHECKING:  # index.build loads faiss: imported only when a build runs
+if TYPE_CHECKING:  # heavy imports (faiss, bm25s, torch): only the commands using them load them
     from index.build import BuildReport
+    from index.embed import Embedder
 
 log = logging.getLogger("newsbot")
 
@@ -58,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--full", action="store_true", help="rebuild from scratch, reusing no cached work"
     )
+    build.add_argument(
+        "--watch", action="store_true", help="keep running and rebuild when the corpus changes "
+        "(Ctrl-C stops)",
+    )  # fmt: skip
     build.set_defaults(command=run_index)
 
     ask = sub.add_parser("ask", help="answer questions from the index")
@@ -112,9 +119,10 @@ def run_index(args: argparse.Namespace) -> int:
     embedder = SentenceTransformerEmbedder(
         config.embedding.model, config.embedding.batch_size, config.embedding.device
     )
+    if args.watch:
+        return watch_index(corpus, root, config, embedder)
     report = build_index(corpus, root, config, embedder, progress=not args.quiet, full=args.full)
-    for skipped in report.skipped:
-        print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    _warn_skipped(report)
     print(build_summary(corpus, report))
     return 0
 
@@ -128,9 +136,45 @@ def build_summary(corpus: Path, report: BuildReport) -> str:
     )
     return (
         f"indexed {report.articles} articles, {report.passages} passages from {corpus} "
-        f"in {report.seconds:.1f} s ({report.embedded} passages embedded, {reuse}) "
+        f"in {report.seconds:.1f} s ({report.embedded} passages embedded, {reuse}, "
+        f"{len(report.skipped)} skipped) "
         f"→ {report.path}"
     )
+
+
+def watch_index(corpus: Path, root: Path, config: Config, embedder: Embedder) -> int:
+    """Build, then rebuild whenever the corpus changes, one line per build, until
+    Ctrl-C: the normal way to stop a watcher, so it exits 0. A failed rebuild prints
+    ``error: …`` and the watch goes on (the previous build keeps serving)."""
+    from index.watch import watch_corpus
+
+    built: list[BuildReport] = []
+
+    def on_build(report: BuildReport) -> None:
+        if not built:
+            _warn_skipped(report)  # once: later lines give the count
+        built.append(report)
+        print(f"{_now()} {build_summary(corpus, report)}", flush=True)
+
+    def on_error(exc: NewsbotError) -> None:
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+
+    print(f"watching {corpus} for changes (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    try:
+        watch_corpus(corpus, root, config, embedder,
+                     on_build=on_build, on_error=on_error, stop=threading.Event())  # fmt: skip
+    except KeyboardInterrupt:
+        print("stopped watching", file=sys.stderr)
+    return 0
+
+
+def _warn_skipped(report: BuildReport) -> None:
+    for skipped in report.skipped:
+        print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+
+
+def _now() -> str:
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def run_ask(args: argparse.Namespace) -> int:

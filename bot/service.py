@@ -4,12 +4,20 @@ Model, FAISS and SQLite work is blocking, so every question runs in a small pool
 worker threads. The pool takes jobs first in, first out, so questions start in the
 order they arrived however many wait. ``/reindex`` builds in its own thread while
 questions go on being answered from the old index, then swaps the new one in.
+
+A build published by another process (``newsbot index`` from a script) is picked up
+too: between questions, at most once per ``reload_every`` seconds, the service asks its
+builder thread whether ``current`` points somewhere new. That thread opens the new build
+while questions go on being answered from the old one, then swaps it in. A build that
+cannot be opened is logged once and skipped until ``current`` moves again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,9 +30,13 @@ from index.config import Config
 from index.embed import Embedder, SentenceTransformerEmbedder
 from index.errors import NewsbotError
 from index.models import Answer, CorpusStats, Filters
-from index.store import IndexReader
+from index.store import IndexReader, resolve
 
 T = TypeVar("T")
+
+log = logging.getLogger("newsbot.service")
+
+RELOAD_EVERY = 1.0  # seconds between two looks at ``current``: a burst of questions looks once
 
 
 class ReindexBusyError(NewsbotError):
@@ -41,16 +53,32 @@ class IndexSource:
 
 
 class AnswerService:
-    """Answers questions from the current index; rebuilds and swaps it on request."""
+    """Answers questions from the current index; rebuilds and swaps it on request, and
+    swaps in builds published by other processes."""
 
-    def __init__(self, answerer: Answerer, source: IndexSource, workers: int = 2):
+    def __init__(
+        self,
+        answerer: Answerer,
+        source: IndexSource,
+        workers: int = 2,
+        *,
+        reload_every: float = RELOAD_EVERY,
+    ):
         self._answerer = answerer
         self._stats = answerer.reader.stats()
         self.source = source
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="newsbot-answer")
-        # A rebuild gets its own thread so it never queues behind (or blocks) questions.
+        # Rebuilds and reloads share one thread: they never queue behind (or block)
+        # questions, and every swap happens in one place, one at a time.
         self._builder = ThreadPoolExecutor(1, thread_name_prefix="newsbot-reindex")
         self._rebuilding = False
+        self._reload_every = reload_every
+        # The first question looks at once; the clock is read only between questions (so
+        # a test's simulated clock, once installed, is the only one the service sees).
+        self._next_look = float("-inf")
+        # The build ``current`` pointed at when last looked at, opened or not: a build
+        # that failed to open is not tried again until ``current`` moves on.
+        self._seen = _current_build(source.root)
 
     @classmethod
     async def open(cls, source: IndexSource, workers: int = 2) -> AnswerService:
@@ -70,8 +98,43 @@ class AnswerService:
     def submit(self, question: str, filters: Filters, offset: int = 0) -> asyncio.Future[Answer]:
         """Queue a question now; await the result later. Queuing before any other await
         keeps questions in order of arrival."""
+        self._look_for_new_build()
         job = functools.partial(self._answerer.ask, question, offset=offset, filters=filters)
         return self._run(self._pool, job)
+
+    def _look_for_new_build(self) -> None:
+        """Queue a look at ``current`` on the builder thread, at most once per interval
+        (the disk is never touched here, on the event loop)."""
+        now = time.monotonic()
+        if now < self._next_look or self._rebuilding:
+            return  # a /reindex swaps its own build in
+        self._next_look = now + self._reload_every
+        self._builder.submit(self._reload_if_changed)
+
+    def _reload_if_changed(self) -> None:
+        try:
+            target = _current_build(self.source.root)
+            if target is None or target == self._seen:
+                return
+            self._seen = target
+            self._reload(target)
+        except Exception:  # a bug: the old index keeps answering, and the log says why
+            log.exception("looking for a new build of %s failed", self.source.root)
+
+    def _reload(self, build: Path) -> None:
+        current = self._answerer
+        try:
+            reader = IndexReader(build)
+            embedder = self._embedder_named(reader.manifest.model)
+            answerer = Answerer(reader, embedder, current.config, current.searcher.config)
+            stats = reader.stats()
+        except NewsbotError as exc:
+            log.warning("not loading the new build %s, still answering from %s: %s",
+                        build, current.reader.path, exc)  # fmt: skip
+            return
+        self._swap(answerer, stats)
+        log.info("now answering from build %s (%d articles, %d passages)",
+                 build, stats.articles, stats.passages)  # fmt: skip
 
     async def reindex(self) -> BuildReport:
         """Rebuild from the corpus and answer from the new index once it is complete.
@@ -80,27 +143,32 @@ class AnswerService:
             raise ReindexBusyError("the index is already being rebuilt")
         self._rebuilding = True
         try:
-            report, answerer, stats = await self._run(self._builder, self._rebuild)
+            return await self._run(self._builder, self._rebuild)
         finally:
             self._rebuilding = False
-        self._answerer, self._stats = answerer, stats
-        return report
 
-    def _rebuild(self) -> tuple[BuildReport, Answerer, CorpusStats]:
+    def _rebuild(self) -> BuildReport:
         config = self.source.config
-        embedder = self._embedder_for(config)
+        embedder = self._embedder_named(config.embedding.model)
         root = self.source.root
         report = build_index(self.source.corpus, root, config, embedder)
-        answerer = Answerer(IndexReader(root), embedder, config.answer, config.search)
-        return report, answerer, answerer.reader.stats()
+        answerer = Answerer(IndexReader(report.path), embedder, config.answer, config.search)
+        self._swap(answerer, answerer.reader.stats())
+        return report
 
-    def _embedder_for(self, config: Config) -> Embedder:
+    def _swap(self, answerer: Answerer, stats: CorpusStats) -> None:
+        """Answer from ``answerer`` from now on. Runs on the builder thread only; questions
+        already queued finish with the answerer they were given."""
+        self._stats = stats
+        self._answerer = answerer
+        self._seen = answerer.reader.path.resolve()  # as ``current`` resolves
+
+    def _embedder_named(self, model: str) -> Embedder:
         current = self._answerer.embedder
-        if current.name == config.embedding.model:
+        if current.name == model:
             return current  # reloading the same model would only cost seconds and memory
-        return SentenceTransformerEmbedder(
-            config.embedding.model, config.embedding.batch_size, config.embedding.device
-        )
+        config = self.source.config.embedding
+        return SentenceTransformerEmbedder(model, config.batch_size, config.device)
 
     def _run(self, pool: ThreadPoolExecutor, job: Callable[[], T]) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(pool, job)
@@ -109,3 +177,12 @@ class AnswerService:
         """Stop the worker threads after the work already queued."""
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._builder.shutdown(wait=False, cancel_futures=True)
+
+
+def _current_build(root: Path) -> Path | None:
+    """The build ``root/current`` points at, or None when there is none (the open index
+    then keeps answering)."""
+    try:
+        return resolve(root)
+    except NewsbotError:
+        return None

@@ -51,10 +51,18 @@ class IndexConfig:
     # Up to this many passages vectors are searched exactly; above it, through an HNSW
     # graph (bench/RESULTS.md "Scale": exact search grows linearly, HNSW stays ~1 ms).
     approximate_above: int = 100_000
+    # ``newsbot index --watch`` rebuilds once the corpus has been quiet this long, so a
+    # burst of writes (a copy, a sync, a checkout) costs one rebuild.
+    watch_debounce_ms: int = 1500
 
     def validate(self) -> None:
         _require(self.keep_versions >= 1, "index.keep_versions", "must be at least 1")
         _require(self.approximate_above >= 0, "index.approximate_above", "must be 0 or more")
+        _require(
+            50 <= self.watch_debounce_ms <= 600_000,
+            "index.watch_debounce_ms",
+            "use 50 to 600000 milliseconds",
+        )
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ import json
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterable, Sequence
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -309,6 +311,8 @@ class IndexReader:
         self._db_path = self.path / DATABASE
         if not self._db_path.is_file():
             raise IndexCorruptError(f"index at {self.path} has no {DATABASE}")
+        self._db = self._open_database()
+        self._db_lock = threading.Lock()
         self.lexical_passages = LexicalIndex.load(
             self.path / LEXICAL_PASSAGES, self.manifest.passages
         )
@@ -331,7 +335,7 @@ class IndexReader:
 
     def _article_metadata(self) -> tuple[list[str | None], list[str | None]]:
         """Outlet and publication date of every article, in article order."""
-        with contextlib.closing(self._connect()) as db:
+        with self._connect() as db:
             rows = db.execute("SELECT outlet, published FROM articles ORDER BY rowid").fetchall()
         return [row[0] for row in rows], [row[1] for row in rows]
 
@@ -342,12 +346,26 @@ class IndexReader:
             return np.zeros((0, self.manifest.dimension), dtype=np.float32)
         return np.asarray(self._vectors.reconstruct_batch(wanted), dtype=np.float32)
 
-    def _connect(self) -> sqlite3.Connection:
-        # One short-lived read-only connection per call keeps the reader usable from any thread.
-        uri = f"file:{self._db_path}?mode=ro"
+    def _open_database(self) -> sqlite3.Connection:
+        """One read-only connection for the reader's lifetime, opened now: its open file
+        survives the build directory being pruned while this reader still answers.
+        ``immutable``: a published build never changes, so SQLite needs no locks or journal."""
+        uri = f"file:{self._db_path}?mode=ro&immutable=1"
         db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        try:
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # reads the file now
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise IndexCorruptError(f"index at {self.path}: unreadable {DATABASE}: {exc}") from exc
         db.row_factory = sqlite3.Row
+        weakref.finalize(self, db.close)
         return db
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        # The connection is shared by the worker threads; sqlite3 objects need one at a time.
+        with self._db_lock:
+            yield self._db
 
     def search(
         self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
@@ -389,13 +407,13 @@ class IndexReader:
         query = "SELECT p.id FROM passages p JOIN articles a USING (doc_id) WHERE " + " AND ".join(
             clauses
         )
-        with contextlib.closing(self._connect()) as db:
+        with self._connect() as db:
             rows = db.execute(query, params).fetchall()
         return np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
 
     def stats(self) -> CorpusStats:
         """Counts, outlets and date range of the indexed articles."""
-        with contextlib.closing(self._connect()) as db:
+        with self._connect() as db:
             outlets = db.execute(
                 "SELECT outlet, COUNT(*) AS n FROM articles WHERE outlet IS NOT NULL"
                 " GROUP BY outlet ORDER BY n DESC, outlet"
@@ -423,7 +441,7 @@ class IndexReader:
             f" a.outlet, a.published, a.url FROM passages p JOIN articles a USING (doc_id)"
             f" WHERE p.id IN ({marks})"
         )
-        with contextlib.closing(self._connect()) as db:
+        with self._connect() as db:
             rows = db.execute(query, wanted).fetchall()
         return {row["id"]: (row["text"], _source(row)) for row in rows}
 

@@ -3,6 +3,7 @@ them, and a failed rebuild reported while the old index keeps answering."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,31 @@ async def test_a_corrupt_new_build_is_refused_and_the_old_index_keeps_answering(
         asked = await admin.slash(channel, "ask", question=TAIWAN)
         assert "index of 5 articles" in (asked.response.embeds[0].footer.text or "")
         assert "Taiwan" in (asked.response.embeds[0].description or "")
+
+
+async def test_a_build_made_by_a_script_is_quoted_without_a_restart(
+    make_bot, corpus_copy: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+):
+    config = replace(Config(), embedding=EmbeddingConfig(model=fake_embedder.name))
+    root = tmp_path / "index"
+    build_index(corpus_copy, root, config, fake_embedder)
+    answerer = Answerer(IndexReader(root), fake_embedder, AnswerConfig(min_score=0.2))
+    bot = make_bot(answerer, IndexSource(config, root, corpus_copy))
+    question = "What did the Springfield council approve?"
+    async with simcord.run(bot) as env:
+        guild = env.create_guild()
+        channel = guild.create_text_channel("news")
+        alice = guild.add_member(env.create_user("alice"))
+        before = await alice.slash(channel, "ask", question=question)
+        assert "bicycle lanes" not in (before.response.embeds[0].description or "")
+        (corpus_copy / "005_springfield.txt").write_text(NEW_ARTICLE, "utf-8")
+        build_index(corpus_copy, root, config, fake_embedder)  # as `newsbot index` would
+        await env.advance_time(2)  # the bot looks at `current` at most once a second
+        for _ in range(100):  # the new build is opened in the background meanwhile
+            asked = await alice.slash(channel, "ask", question=question)
+            embed = asked.response.embeds[0]
+            if "index of 6 articles" in (embed.footer.text or ""):
+                break
+            await asyncio.sleep(0.1)
+        assert "bicycle lanes" in (embed.description or "")
+        assert "Springfield approves bicycle lanes" in (embed.description or "")  # its citation

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from index.errors import NewsbotError
+from index.store import IndexReader
+from tests.conftest import REPO
 
 QUESTIONS = ["What did Liu Zhenli say about Taiwan?", "Which chef won the baking contest?"]
 
@@ -113,3 +120,45 @@ def test_console_script_is_installed(tmp_path):
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 1
     assert done.stderr == f"error: no index at {tmp_path}, run newsbot index\n"
+
+
+def _articles(root: Path) -> int:
+    try:
+        return IndexReader(root).manifest.articles
+    except NewsbotError:
+        return 0  # no build yet
+
+
+def _poll(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    give_up = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > give_up:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_index_watch_rebuilds_on_a_change_and_stops_cleanly_on_ctrl_c(tmp_path, corpus_copy):
+    root = tmp_path / "index"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1",
+           "TRANSFORMERS_OFFLINE": "1", "NEWSBOT_INDEX_WATCH_DEBOUNCE_MS": "300"}  # fmt: skip
+    command = [sys.executable, "-m", "bot.cli", "index", "--watch",
+               "--corpus", str(corpus_copy), "--index-dir", str(root)]  # fmt: skip
+    watcher = subprocess.Popen(command, cwd=tmp_path, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    try:
+        _poll(lambda: _articles(root) == 5, 120, "the first build")  # loads the real model
+        (corpus_copy / "005_ferry.txt").write_text(
+            "The harbour authority opened a new ferry terminal in Portwell on Friday, "
+            "and ferries to the islands will leave every hour.\n",
+            "utf-8",
+        )
+        _poll(lambda: _articles(root) == 6, 60, "the rebuild")
+        watcher.send_signal(signal.SIGINT)
+        out, err = watcher.communicate(timeout=30)
+    finally:
+        watcher.kill()
+    assert watcher.returncode == 0
+    assert "Traceback" not in err and "stopped watching" in err
+    lines = out.splitlines()
+    assert len(lines) == 2 and all(" indexed " in line for line in lines)
+    assert "indexed 6 articles" in lines[1] and "0 skipped" in lines[1]

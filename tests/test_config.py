@@ -48,6 +48,8 @@ def test_environment_overrides_file(tmp_path):
         ("[discord]\ncooldown_seconds = -1\n", {}, "discord.cooldown_seconds: use 0 or more"),
         ("[discord]\nworkers = 0\n", {}, "discord.workers: use 1 to 32"),
         ("[discord]\nguild_id = 'abc'\n", {}, "discord.guild_id: expected an integer"),
+        ("[index]\nwatch_debounce_ms = 0\n", {}, "index.watch_debounce_ms: use 50 to 600000"),
+        ("", {"NEWSBOT_INDEX_WATCH_DEBOUNCE_MS": "1.5"}, "index.watch_debounce_ms (from NEWSBOT"),
     ],
 )
 def test_bad_values_name_the_key(tmp_path, text, env, message):

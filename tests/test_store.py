@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from index.answer import Answerer
 from index.build import build_index
-from index.config import IndexConfig
+from index.config import AnswerConfig, IndexConfig
 from index.errors import CorpusError, IndexCorruptError, IndexMissingError
+from index.models import Filters
 from index.store import APPROXIMATE, BUILDS, CURRENT, EXACT, MANIFEST, IndexReader, resolve
 from tests.fakes import HashingEmbedder
 
@@ -136,3 +139,20 @@ def test_filtered_approximate_search_returns_only_allowed_passages(
     scores = reader.vectors(allowed) @ query
     best = set(allowed[np.argsort(-scores)[:10]].tolist())
     assert len(best & {i for i, _ in found}) >= 9
+
+
+def test_a_reader_keeps_answering_after_its_build_is_pruned(tmp_path, sample_corpus, config):
+    # A long-running reader (the bot) outlives its build: builds by other processes prune it.
+    embedder = HashingEmbedder()
+    root = tmp_path / "index"
+    build_index(sample_corpus, root, config, embedder)
+    reader = IndexReader(root)
+    one = replace(config, index=IndexConfig(keep_versions=1))
+    build_index(sample_corpus, root, one, embedder)
+    assert not reader.path.exists()
+    answerer = Answerer(reader, embedder, AnswerConfig(min_score=0.2))
+    answer = answerer.ask("What did Liu Zhenli say about Taiwan?")
+    assert answer.answered and "Liu Zhenli" in answer.passages[0].text
+    allowed = reader.allowed_ids(Filters(outlet="Associated Press"))
+    assert allowed is not None and len(allowed) > 0
+    assert reader.stats().articles == 5
