@@ -94,7 +94,7 @@ def _config(args: argparse.Namespace) -> tuple[Config, Path]:
 
 def run_index(args: argparse.Namespace) -> int:
     from index.build import build_index, cached
-    from index.embed import SentenceTransformerEmbedder
+    from index.embed import load_embedder
     from index.ingest import check_corpus
 
     config, root = _config(args)
@@ -102,9 +102,7 @@ def run_index(args: argparse.Namespace) -> int:
     check_corpus(corpus)  # before the model takes seconds to load
     if root.exists() and not root.is_dir():
         raise ConfigError(f"config key index.path: {root} is a file; choose a folder")
-    embedder = SentenceTransformerEmbedder(
-        config.embedding.model, config.embedding.batch_size, config.embedding.device
-    )
+    embedder = load_embedder(config.embedding)
     report = build_index(corpus, root, config, cached(embedder, root), progress=not args.quiet)
     for skipped in report.skipped:
         print(f"warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)

@@ -19,7 +19,7 @@ from typing import TypeVar
 from index.answer import Answerer, open_answerer
 from index.build import BuildReport, build_index, cached
 from index.config import Config
-from index.embed import Embedder, SentenceTransformerEmbedder
+from index.embed import Embedder, load_embedder
 from index.errors import NewsbotError
 from index.models import Answer, CorpusStats, Filters
 from index.store import IndexReader
@@ -98,9 +98,7 @@ class AnswerService:
         current = self._answerer.embedder
         if current.name == config.embedding.model:
             return current  # reloading the same model would only cost seconds and memory
-        return SentenceTransformerEmbedder(
-            config.embedding.model, config.embedding.batch_size, config.embedding.device
-        )
+        return load_embedder(config.embedding)
 
     def _run(self, pool: ThreadPoolExecutor, job: Callable[[], T]) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(pool, job)
