@@ -181,10 +181,12 @@ class OnnxEmbedder(_BatchingEmbedder):
     sentence-transformers pipeline (tokenize, transformer, mean pooling, normalise)
     without torch. The export is made once per model and kept in ``onnx_dir``.
 
-    ``exported`` says whether this load had to export (first use, or a damaged file)."""
+    ``exported`` says whether this load had to export (first use, or a damaged file).
+    ``threads`` is onnxruntime's intra-op thread count; 0 lets it choose (one per core)."""
 
-    def __init__(self, model: str, batch_size: int, onnx_dir: Path):
+    def __init__(self, model: str, batch_size: int, onnx_dir: Path, threads: int = 0):
         _offline()
+        self._threads = threads
         path = resolve_model_path(model)
         self._max_length, self._lowercase = _pipeline(path)
         self._tokenizer = _tokenizer(path, self._max_length)
@@ -215,8 +217,19 @@ class OnnxEmbedder(_BatchingEmbedder):
             except _UnusableExport as exc:
                 log.warning("re-exporting %s: %s", self.onnx_path, exc)
         log.info("exporting %s to ONNX once (10-20 s): %s", model_dir, self.onnx_path)
+        try:
+            self._export(model_dir)
+        except OSError as exc:
+            raise ModelError(
+                f"cannot write the ONNX export to {self.onnx_path.parent} ({exc.strerror}): "
+                'set XDG_CACHE_HOME to a writable folder or use embedding.backend "torch"'
+            ) from exc
+        return True
+
+    def _export(self, model_dir: Path) -> None:
         self.onnx_path.parent.mkdir(parents=True, exist_ok=True)
-        # Written under a temporary name and renamed: a killed export leaves no half file.
+        # Written under a temporary name and renamed: a killed export leaves no half file
+        # where a later load would look.
         handle, name = tempfile.mkstemp(suffix=".tmp", dir=self.onnx_path.parent)
         os.close(handle)
         partial = Path(name)
@@ -228,15 +241,16 @@ class OnnxEmbedder(_BatchingEmbedder):
             raise ModelError(f"the ONNX export of {model_dir} is unusable: {exc}") from exc
         finally:
             partial.unlink(missing_ok=True)
-        return True
 
     def _open(self, onnx_file: Path) -> None:
         """Load ``onnx_file`` and check it reproduces the torch vector recorded at export."""
         import onnxruntime
 
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self._threads
         try:
             session = onnxruntime.InferenceSession(
-                str(onnx_file), providers=["CPUExecutionProvider"]
+                str(onnx_file), options, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # onnxruntime's errors share no useful base class
             raise _UnusableExport(f"onnxruntime cannot load it ({exc})") from exc

@@ -143,3 +143,11 @@ def test_onnx_refuses_a_model_it_cannot_pool_like_torch(tmp_path):
     with pytest.raises(ModelError, match=r'embedding\.backend: "onnx" runs mean-pooling models'):
         load_embedder(EmbeddingConfig(model=str(model)), onnx_dir=tmp_path / "onnx")
     assert not (tmp_path / "onnx").exists()
+
+
+@pytest.mark.model
+def test_an_unwritable_export_folder_is_a_model_error(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(ModelError, match=r"cannot write the ONNX export to .*not-a-folder"):
+        load_embedder(EmbeddingConfig(), onnx_dir=blocker / "onnx")
