@@ -36,7 +36,7 @@ log = logging.getLogger("newsbot.embed")
 PROBE = "The harbour strike ended on Monday after dock workers accepted a new contract."
 MIN_COSINE = 0.999
 # Bump when the export changes, so files written by older code are not reused.
-EXPORT_VERSION = "1"
+EXPORT_VERSION = "2"
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "config.json")
 
 
@@ -158,7 +158,7 @@ def _offline() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def _load(path: Path, device: str) -> Any:
+def _load(path: Path, device: str, model_kwargs: dict[str, Any] | None = None) -> Any:
     _offline()
     try:
         from sentence_transformers import SentenceTransformer
@@ -167,7 +167,9 @@ def _load(path: Path, device: str) -> Any:
         raise ModelError(f"sentence-transformers cannot be imported: {exc}") from exc
     transformers_logging.disable_progress_bar()  # the per-load "Loading weights" bar is noise
     try:
-        return SentenceTransformer(str(path), device=device, local_files_only=True)
+        return SentenceTransformer(
+            str(path), device=device, local_files_only=True, model_kwargs=model_kwargs
+        )
     except AssertionError as exc:  # torch's way of saying "no CUDA in this build"
         raise ModelError(
             f"config key embedding.device: {device} is not available here ({exc}); use cpu"
@@ -338,45 +340,43 @@ def _fingerprint(model_dir: Path) -> str:
 
 
 def export_onnx(model_dir: Path, target: Path) -> None:
-    """Export the model's transformer (token ids → token vectors) to ``target`` with
-    torch's dynamo exporter, batch and sequence length dynamic, weights inside the file.
-    The torch vector of ``PROBE`` is stored in the file's metadata for load-time checks."""
-    model = _load(model_dir, "cpu")
+    """Export the model's transformer (token ids → token vectors) to ``target``, batch
+    and sequence length dynamic, weights inside the file. The torch vector of ``PROBE``
+    is stored in the file's metadata for load-time checks."""
+    # The export of eager attention ran 10-25% faster in onnxruntime than that of sdpa
+    # attention (the default), with the same vectors.
+    model = _load(model_dir, "cpu", {"attn_implementation": "eager"})
     try:
+        import onnx
         import torch
     except ImportError as exc:
-        raise ModelError(f"exporting to ONNX needs torch: {exc}") from exc
-    transformer = model[0].auto_model
+        raise ModelError(f"exporting to ONNX needs torch and onnx: {exc}") from exc
     preprocess = getattr(model, "preprocess", None) or model.tokenize  # renamed in 6.0
     features = preprocess(["a short text", "a somewhat longer text to pad the other"])
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in features]
-    batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence")
-    exporter_log = logging.getLogger("torch.onnx")
-    level = exporter_log.level
-    exporter_log.setLevel(logging.ERROR)  # "torchvision is not installed" ×4 is noise
+    axes = {0: "batch", 1: "sequence"}
     try:
         with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # so are the exporter's notes on axis names
-            program = torch.onnx.export(
-                _token_vectors(transformer, names),
+            # The TorchScript exporter (dynamo=False) is deprecated but still in torch
+            # 2.13, which is pinned; its graph ran faster than the dynamo exporter's.
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                _token_vectors(model[0].auto_model, names),
                 tuple(features[n] for n in names),
+                str(target),
                 input_names=names,
                 output_names=["token_embeddings"],
-                # One entry: forward takes its inputs as a single *args tuple.
-                dynamic_shapes=(tuple({0: batch, 1: sequence} for _ in names),),
-                dynamo=True,
-                verbose=False,
+                dynamic_axes={name: axes for name in [*names, "token_embeddings"]},
+                opset_version=17,
+                dynamo=False,
             )
     except Exception as exc:  # the exporter fails in many ways, none of them the user's
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         raise ModelError(f"cannot export {model_dir} to ONNX: {first_line}") from exc
-    finally:
-        exporter_log.setLevel(level)
-    if program is None:
-        raise ModelError(f"cannot export {model_dir} to ONNX: the exporter returned nothing")
     probe = model.encode([PROBE], normalize_embeddings=True, convert_to_numpy=True)[0]
-    program.model.metadata_props["newsbot.probe"] = json.dumps([float(x) for x in probe])
-    program.save(str(target), external_data=False)
+    exported = onnx.load(str(target))
+    onnx.helper.set_model_props(exported, {"newsbot.probe": json.dumps(probe.tolist())})
+    onnx.save(exported, str(target))
 
 
 def _token_vectors(transformer: Any, names: list[str]) -> Any:
