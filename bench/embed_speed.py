@@ -1,7 +1,7 @@
 """Embedding speed per backend, batch size and onnxruntime thread count.
 
     PYTHONPATH=. .venv/bin/python -m bench.embed_speed [--passages 1500] [--queries 100]
-        [--backends torch,onnx] [--batch-sizes 32,64] [--threads 0,2] [--note "busy"]
+        [--backends torch,onnx] [--batch-sizes 32,64] [--threads 0,1] [--note "busy"]
 
 Chunks the first RealTimeQA articles (../shared/bench/realtimeqa/articles.jsonl.gz)
 with the real chunker, then for each setting times ``embed_passages`` (sorted by
@@ -13,6 +13,7 @@ torch vectors of the same passages. Prints a table and appends rows to bench/RES
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import json
 import tempfile
@@ -39,7 +40,7 @@ HEADER = ["date", "commit", "backend", "batch", "threads", "passages", "mean wor
 class Setting:
     backend: str
     batch: int
-    threads: int  # onnxruntime intra-op threads; 0 = its default; unused by torch
+    threads: int  # intra-op threads (torch or onnxruntime); 0 = the library's default
 
 
 def passages(count: int) -> list[str]:
@@ -66,11 +67,28 @@ def load(setting: Setting) -> tuple[Embedder, float]:
     config = EmbeddingConfig(backend=setting.backend, batch_size=setting.batch)
     if setting.backend == "torch":
         started = time.perf_counter()
-        return load_embedder(config), time.perf_counter() - started
+        embedder = load_embedder(config)
+        seconds = time.perf_counter() - started
+        _torch_threads(setting.threads or _torch_default_threads())
+        return embedder, seconds
     load_embedder(config)  # makes the export if this machine has none yet: not timed
     started = time.perf_counter()
     embedder = OnnxEmbedder(config.model, setting.batch, default_onnx_dir(), setting.threads)
     return embedder, time.perf_counter() - started
+
+
+@functools.cache
+def _torch_default_threads() -> int:
+    import torch  # only for its thread count, which onnxruntime takes as an option
+
+    return torch.get_num_threads()
+
+
+def _torch_threads(count: int) -> None:
+    _torch_default_threads()  # remembered before the first change
+    import torch
+
+    torch.set_num_threads(count)
 
 
 def measure(setting: Setting, texts: list[str], asked: list[str]) -> tuple[np.ndarray, list[str]]:
@@ -85,7 +103,7 @@ def measure(setting: Setting, texts: list[str], asked: list[str]) -> tuple[np.nd
         embedder.embed_query(question)
         timings.append((time.perf_counter() - started) * 1000)
     words = sum(len(t.split()) for t in texts) / len(texts)
-    threads = "-" if setting.backend == "torch" else str(setting.threads or "default")
+    threads = str(setting.threads or "default")
     figures = [f"{words:.0f}", f"{rate:.1f}", f"{median(timings):.1f}", f"{load_seconds:.2f}"]
     row = [today(), commit(), setting.backend, str(setting.batch), threads, str(len(texts))]
     return vectors, row + figures
@@ -97,21 +115,21 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--backends", default="torch,onnx")
     parser.add_argument("--batch-sizes", default="32,64")
-    parser.add_argument("--threads", default="0,2", help="onnxruntime intra-op threads")
+    parser.add_argument("--threads", default="0,1", help="intra-op threads, 0 = default")
     parser.add_argument("--note", default="", help="e.g. what else ran on the machine")
     args = parser.parse_args()
     texts, asked = passages(args.passages), questions(args.queries)
     settings = [
-        Setting(backend, int(batch), int(threads) if backend == "onnx" else 0)
+        Setting(backend, int(batch), int(threads))
         for backend in args.backends.split(",")
         for batch in args.batch_sizes.split(",")
-        for threads in (args.threads.split(",") if backend == "onnx" else ["0"])
+        for threads in args.threads.split(",")
     ]
     reference = None
     print("| " + " | ".join(HEADER) + " |")
     for setting in settings:
         vectors, row = measure(setting, texts, asked)
-        if reference is None and setting.backend == "torch":
+        if reference is None and setting.backend == "torch":  # the first torch run
             reference = vectors
         cosine = "-" if reference is None else f"{np.min(np.sum(vectors * reference, 1)):.6f}"
         row += [cosine, args.note or "-"]
