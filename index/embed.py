@@ -218,7 +218,7 @@ class OnnxEmbedder(_BatchingEmbedder):
                 return False
             except _UnusableExport as exc:
                 log.warning("re-exporting %s: %s", self.onnx_path, exc)
-        log.info("exporting %s to ONNX once (10-20 s): %s", model_dir, self.onnx_path)
+        log.info("exporting %s to ONNX once (about 10 s): %s", model_dir, self.onnx_path)
         try:
             self._export(model_dir)
         except OSError as exc:
@@ -256,11 +256,14 @@ class OnnxEmbedder(_BatchingEmbedder):
             )
         except Exception as exc:  # onnxruntime's errors share no useful base class
             raise _UnusableExport(f"onnxruntime cannot load it ({exc})") from exc
-        recorded = session.get_modelmeta().custom_metadata_map.get("newsbot.probe")
-        if recorded is None:
-            raise _UnusableExport("it has no reference vector")
+        recorded = session.get_modelmeta().custom_metadata_map.get("newsbot.probe", "")
+        try:
+            expected = np.asarray(json.loads(recorded), dtype=np.float32)
+        except (ValueError, TypeError) as exc:
+            raise _UnusableExport("it has no readable reference vector") from exc
         self._session = session
-        cosine = float(np.dot(self._encode([PROBE])[0], np.asarray(json.loads(recorded))))
+        vector = self._encode([PROBE])[0]
+        cosine = float(np.dot(vector, expected)) if expected.shape == vector.shape else -1.0
         if cosine < MIN_COSINE:
             self._session = None
             raise _UnusableExport(f"its vectors differ from torch's (cosine {cosine:.4f})")
