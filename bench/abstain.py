@@ -23,7 +23,7 @@ from index.answer import unknown_names
 from index.build import build_index
 from index.cache import CACHE_FILE, CachingEmbedder, EmbeddingCache
 from index.config import Config
-from index.embed import SentenceTransformerEmbedder
+from index.embed import load_embedder
 from index.search import HybridSearcher
 from index.store import IndexReader
 
@@ -92,7 +92,7 @@ def _record(name: str, row: list[str]) -> None:
 
 def main() -> None:
     config = Config()
-    inner = SentenceTransformerEmbedder()
+    inner = load_embedder(config.embedding)
     embedder = multihop.MemoEmbedder(
         CachingEmbedder(inner, EmbeddingCache(multihop.WORK / CACHE_FILE))
     )

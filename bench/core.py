@@ -23,7 +23,7 @@ from bench.results import code_version as commit
 from index.answer import Answerer
 from index.build import BuildReport, build_index
 from index.config import Config
-from index.embed import SentenceTransformerEmbedder
+from index.embed import load_embedder
 from index.store import IndexReader
 
 REPO = Path(__file__).resolve().parent.parent
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=50)
     args = parser.parse_args()
     config = Config()
-    embedder = SentenceTransformerEmbedder()
+    embedder = load_embedder(config.embedding)
     header = ["date", "commit", "corpus", "articles", "passages", "build s", "passages/s",
               "embed-only passages/s"]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:

@@ -37,7 +37,7 @@ from bot.run import serve, share_cpus  # noqa: E402
 from bot.service import AnswerService, IndexSource  # noqa: E402
 from index.build import build_index  # noqa: E402
 from index.config import Config, DiscordConfig  # noqa: E402
-from index.embed import SentenceTransformerEmbedder  # noqa: E402
+from index.embed import load_embedder  # noqa: E402
 from index.feedback import FeedbackStore  # noqa: E402
 from tests.fake_discord import APP_ID, FakeDiscord  # noqa: E402
 
@@ -66,7 +66,7 @@ def sample_index() -> Path:
     """The sample corpus indexed once under bench/.work (reused by later runs)."""
     root = WORK / "index"
     if not (root / "current").exists():
-        build_index(REPO / "corpus", root, Config(), SentenceTransformerEmbedder())
+        build_index(REPO / "corpus", root, Config(), load_embedder(Config().embedding))
     return root
 
 

@@ -32,7 +32,7 @@ from bench.results import code_version as commit
 from index.build import build_index
 from index.cache import CACHE_FILE, CachingEmbedder, EmbeddingCache
 from index.config import Config
-from index.embed import SentenceTransformerEmbedder
+from index.embed import load_embedder
 from index.search import HybridSearcher
 from index.store import IndexReader
 
@@ -167,7 +167,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     config = configure(_parse_sets(args.set))
-    inner = SentenceTransformerEmbedder(config.embedding.model)
+    inner = load_embedder(config.embedding)
     embedder = MemoEmbedder(CachingEmbedder(inner, EmbeddingCache(WORK / CACHE_FILE)))
     reader, mean_words = build(config, embedder)
     evaluator = load_evaluator()

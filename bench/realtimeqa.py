@@ -29,7 +29,7 @@ from bench.results import SHARED, append_row, code_version, median, percentile, 
 from index.build import build_index
 from index.cache import CACHE_FILE, CachingEmbedder, EmbeddingCache
 from index.config import Config
-from index.embed import SentenceTransformerEmbedder
+from index.embed import load_embedder
 from index.models import Filters
 from index.search import HybridSearcher
 from index.store import IndexReader
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--until", default="2023-03-31")
     args = parser.parse_args()
     config = Config()
-    inner = SentenceTransformerEmbedder()
+    inner = load_embedder(config.embedding)
     embedder = CachingEmbedder(inner, EmbeddingCache(WORK / CACHE_FILE))
     root = WORK / f"index-{args.since}-{args.until}"
     report = build_index(corpus(args.since, args.until), root, config, embedder, progress=True)

@@ -42,7 +42,7 @@ from index.answer import Answerer
 from index.build import BuildReport, build_index
 from index.cache import FILES_FILE, FileCache
 from index.config import Config
-from index.embed import Embedder, SentenceTransformerEmbedder
+from index.embed import Embedder, load_embedder
 from index.lexical import LexicalIndex
 from index.prepare import PreparedArticle, prepare_corpus
 from index.store import SCHEMA_VERSION, BuildInput, IndexReader, Manifest, utc_now, write_build
@@ -72,7 +72,7 @@ def main() -> None:
         print(json.dumps(measure(args.root, args.queries)))
         return
     config = Config()
-    embedder = SentenceTransformerEmbedder()
+    embedder = load_embedder(config.embedding)
     sample_root = WORK / "build-index"
     if not args.skip_build:
         build_figures(config, embedder, args.articles, sample_root)
@@ -249,7 +249,7 @@ def _noisy(sample: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
 
 def measure(root: Path, count: int) -> dict[str, object]:
     config = Config()
-    embedder = SentenceTransformerEmbedder()
+    embedder = load_embedder(config.embedding)
     questions = _questions(count)
     embedder.embed_query(questions[0])
     before = _rss_mb()

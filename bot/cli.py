@@ -108,7 +108,7 @@ def _config(args: argparse.Namespace) -> tuple[Config, Path]:
 
 def run_index(args: argparse.Namespace) -> int:
     from index.build import build_index
-    from index.embed import SentenceTransformerEmbedder
+    from index.embed import load_embedder
     from index.ingest import check_corpus
 
     config, root = _config(args)
@@ -116,9 +116,7 @@ def run_index(args: argparse.Namespace) -> int:
     check_corpus(corpus)  # before the model takes seconds to load
     if root.exists() and not root.is_dir():
         raise ConfigError(f"config key index.path: {root} is a file; choose a folder")
-    embedder = SentenceTransformerEmbedder(
-        config.embedding.model, config.embedding.batch_size, config.embedding.device
-    )
+    embedder = load_embedder(config.embedding)
     if args.watch:
         return watch_index(corpus, root, config, embedder)
     report = build_index(corpus, root, config, embedder, progress=not args.quiet, full=args.full)

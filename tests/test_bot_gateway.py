@@ -220,6 +220,9 @@ async def test_reindex_reports_progress_then_the_result(
     embedder = GatedEmbedder()
     config = replace(Config(), embedding=EmbeddingConfig(model=embedder.name))
     build_index(corpus_copy, tmp_path / "index", config, HashingEmbedder())
+    # A new article, so the rebuild must embed (unchanged passages come from the cache).
+    story = "The harbour reopened on Monday after three weeks of repairs to the sea wall. " * 6
+    (corpus_copy / "new.txt").write_text(f"Harbour reopens\n\n{story}\n")
     answerer = Answerer(IndexReader(tmp_path / "index"), embedder, AnswerConfig())
     source = IndexSource(config, tmp_path / "index", corpus_copy)
     bot = make_bot(answerer, source, api_base=server.api_base, gateway_url=server.gateway_url)
@@ -234,7 +237,7 @@ async def test_reindex_reports_progress_then_the_result(
         embedder.gate.set()
         await server.wait_for(lambda r: r.path.endswith(edited) and "rebuilt" in r.body["content"])
         edits = [r.body["content"] for r in server.requests if r.path.endswith(edited)]
-        assert edits[-1].startswith("Index rebuilt: 5 articles, ")
+        assert edits[-1].startswith("Index rebuilt: 6 articles, ")
         assert all(e.startswith("Rebuilding") for e in edits[:-1])
     finally:
         await bot.close()

@@ -26,6 +26,9 @@ BAD_FILES = [
     ("[search]\nmode = 'fuzzy'\n", 'config key search.mode: use "hybrid", "dense" or "lexical"'),
     ("[embedding]\nbatch_size = 0\n", "config key embedding.batch_size: use 1 to 1024"),
     ("[embedding]\ndevice = 'gpu'\n", 'config key embedding.device: use "cpu", "cuda", '),
+    ("[embedding]\nbackend = 'tensorrt'\n", 'config key embedding.backend: use "onnx" or "torch"'),
+    ("[embedding]\nbackend = 7\n", "config key embedding.backend: expected a string, got int 7"),
+    ("[embedding]\ndevice = 'cuda'\n", "config key embedding.device: cuda needs embedding.backe"),
     ("[discord]\napi_base = 'discord.com'\n", "config key discord.api_base: use an http:// or "),
     ("[discord]\ngateway_url = 'https://x'\n", "config key discord.gateway_url: use a ws:// or "),
     ("[discord]\nguild_id = 'my server'\n", "config key discord.guild_id: expected an integer"),
@@ -139,7 +142,7 @@ def test_a_model_directory_that_does_not_exist(capsys, tmp_path, sample_corpus):
 
 def test_a_device_this_machine_lacks(capsys, tmp_path, sample_corpus):
     config = tmp_path / "newsbot.toml"
-    config.write_text("[embedding]\ndevice = 'cuda:7'\n")
+    config.write_text("[embedding]\nbackend = 'torch'\ndevice = 'cuda:7'\n")
     code = main(["index", "--config", str(config), "--index-dir", str(tmp_path / "i"),
                  "--corpus", str(sample_corpus), "-q"])  # fmt: skip
     out, err = capsys.readouterr()
