@@ -49,8 +49,8 @@ class CorpusConfig:
 class IndexConfig:
     path: Path = Path(".newsbot/index")
     keep_versions: int = 2
-    # Up to this many passages vectors are searched exactly; above it, through an HNSW
-    # graph (bench/RESULTS.md "Scale": exact search grows linearly, HNSW stays ~1 ms).
+    # Up to this many passages vectors are searched exactly; above it, through an IVF
+    # index (bench/RESULTS.md "Scale": exact search grows linearly with the passages).
     approximate_above: int = 100_000
     # ``newsbot index --watch`` rebuilds once the corpus has been quiet this long, so a
     # burst of writes (a copy, a sync, a checkout) costs one rebuild.

@@ -93,34 +93,38 @@ def test_vectors_are_unit_length(tmp_path, sample_corpus, config):
     assert np.isclose(np.linalg.norm(query), 1.0)
 
 
-def _random_corpus(folder, articles=150, seed=3):
+def _random_corpus(folder, articles=150, seed=3, topics=20):
+    """Articles of random words, each drawn mostly from one of ``topics`` vocabularies,
+    so their vectors form clusters as news on one subject does."""
     rng = np.random.default_rng(seed)
-    words = [f"w{n}" for n in range(400)]
     folder.mkdir()
     for number in range(articles):
+        topic = number % topics
+        words = [f"t{topic}w{n}" for n in range(40)] + [f"w{n}" for n in range(10)]
         paragraphs = [" ".join(rng.choice(words, 60)) + "." for _ in range(int(rng.integers(2, 5)))]
         (folder / f"{number:03}.txt").write_text("\n\n".join(paragraphs) + "\n", "utf-8")
     return folder
 
 
 def test_a_large_index_is_approximate_and_agrees_with_exact(tmp_path, config):
-    corpus = _random_corpus(tmp_path / "corpus")
+    corpus = _random_corpus(tmp_path / "corpus", articles=600)
     small = dataclasses.replace(config, index=IndexConfig(approximate_above=100))
     embedder = HashingEmbedder()
-    build_index(corpus, tmp_path / "hnsw", small, embedder)
+    build_index(corpus, tmp_path / "ivf", small, embedder)
     build_index(corpus, tmp_path / "flat", config, embedder)
-    hnsw, flat = IndexReader(tmp_path / "hnsw"), IndexReader(tmp_path / "flat")
-    assert hnsw.manifest.passages > 100
-    assert (hnsw.manifest.faiss_index, flat.manifest.faiss_index) == (APPROXIMATE, EXACT)
-    assert hnsw.manifest.faiss_params["M"] == 32
+    ivf, flat = IndexReader(tmp_path / "ivf"), IndexReader(tmp_path / "flat")
+    assert ivf.manifest.passages > 100
+    assert (ivf.manifest.faiss_index, flat.manifest.faiss_index) == (APPROXIMATE, EXACT)
+    assert ivf.manifest.faiss_params["nprobe"] < ivf.manifest.faiss_params["nlist"]
     recall = []
     for number in range(40):
-        query = embedder.embed_query(f"w{number} w{number + 7} w{number + 50}")
+        topic = number % 20
+        query = embedder.embed_query(f"t{topic}w{number % 40} t{topic}w{(number + 7) % 40} w3")
         exact = {i for i, _ in flat.search(query, 10)}
-        recall.append(len(exact & {i for i, _ in hnsw.search(query, 10)}) / 10)
+        recall.append(len(exact & {i for i, _ in ivf.search(query, 10)}) / 10)
     assert np.mean(recall) >= 0.95
-    ids = list(range(0, hnsw.manifest.passages, 7))
-    assert np.array_equal(hnsw.vectors(ids), flat.vectors(ids))
+    ids = list(range(0, ivf.manifest.passages, 7))
+    assert np.array_equal(ivf.vectors(ids), flat.vectors(ids))
 
 
 @pytest.mark.parametrize("exact_filtered", [0, 50_000])
@@ -130,10 +134,10 @@ def test_filtered_approximate_search_returns_only_allowed_passages(
     corpus = _random_corpus(tmp_path / "corpus", articles=60)
     small = dataclasses.replace(config, index=IndexConfig(approximate_above=10))
     embedder = HashingEmbedder()
-    build_index(corpus, tmp_path / "hnsw", small, embedder)
-    reader = IndexReader(tmp_path / "hnsw", exact_filtered=exact_filtered)
+    build_index(corpus, tmp_path / "ivf", small, embedder)
+    reader = IndexReader(tmp_path / "ivf", exact_filtered=exact_filtered)
     allowed = np.arange(0, reader.manifest.passages, 3, dtype=np.int64)
-    query = embedder.embed_query("w1 w2 w3 w4")
+    query = embedder.embed_query("t1w1 t1w2 t1w3 w4")
     found = reader.search(query, 10, allowed)
     assert len(found) == 10 and {i for i, _ in found} <= set(allowed.tolist())
     scores = reader.vectors(allowed) @ query
