@@ -127,6 +127,12 @@ def run_index(args: argparse.Namespace) -> int:
 
 def build_summary(corpus: Path, report: BuildReport) -> str:
     """One line on what a build did and what it reused."""
+    if report.up_to_date:
+        return (
+            f"index is up to date: nothing changed in {corpus} ({report.articles} articles, "
+            f"{report.passages} passages, {len(report.skipped)} skipped; --full rebuilds "
+            f"anyway) → {report.path}"
+        )
     reuse = (
         f"full rebuild: {report.full_reason}"
         if report.full_reason

@@ -382,6 +382,12 @@ def reindex_progress(seconds: float) -> str:
 
 def reindex_done(report: BuildReport) -> str:
     skipped = f", {_count(len(report.skipped), 'file')} skipped" if report.skipped else ""
+    if report.up_to_date:
+        return notice(
+            f"The index is up to date: nothing in the corpus changed "
+            f"({_count(report.articles, 'article')}, {_count(report.passages, 'passage')}"
+            f"{skipped})."
+        )
     return notice(
         f"Index rebuilt: {_count(report.articles, 'article')}, "
         f"{_count(report.passages, 'passage')} in {report.seconds:.1f} s{skipped}. "

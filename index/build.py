@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.cache import CACHE_FILE, FILES_FILE, CachingEmbedder, EmbeddingCache, FileCache
@@ -12,6 +13,7 @@ from index.dedup import group_passages
 from index.embed import Embedder
 from index.errors import CorpusError, IndexCorruptError, IndexMissingError
 from index.ingest import Skipped
+from index.integrity import verify_checksums
 from index.lexical import LexicalIndex
 from index.lock import build_lock
 from index.prepare import prepare_corpus
@@ -39,6 +41,7 @@ class BuildReport:
     embedded: int = 0  # passages sent to the model (the rest came from the cache)
     files_reused: int = 0  # files whose cleaned, chunked work came from the cache
     full_reason: str | None = None  # why nothing was reused, when nothing was
+    up_to_date: bool = False  # nothing changed: the current build was kept, none written
 
     @property
     def passages_per_second(self) -> float:
@@ -76,6 +79,23 @@ def _full_reason(root: Path, config: Config, embedder: Embedder) -> str | None:
     return None
 
 
+def _fingerprint(corpus: str, config: Config, embedder: Embedder) -> str:
+    """The corpus files and every setting that shapes a build."""
+    settings = f"{corpus}/{embedder.name}/{config.index.approximate_above}"
+    return hashlib.blake2b(settings.encode(), digest_size=16).hexdigest()
+
+
+def _current_fingerprint(root: Path) -> str | None:
+    """The current build's fingerprint if it is intact (a damaged one is rebuilt)."""
+    try:
+        build = resolve(root)
+        manifest = read_manifest(build)
+        verify_checksums(build, manifest.checksums)
+    except (IndexMissingError, IndexCorruptError):
+        return None
+    return manifest.fingerprint or None
+
+
 def _chunking(config: Config) -> dict[str, int]:
     c = config.chunk
     return {"target_words": c.target_words, "max_words": c.max_words, "min_words": c.min_words}
@@ -93,6 +113,12 @@ def _build(
         raise CorpusError(_empty_message(corpus, prepared.skipped))
     articles = [item.article for item in prepared.articles]
     passages = [p for item in prepared.articles for p in item.passages]
+    fingerprint = _fingerprint(prepared.fingerprint, config, embedder)
+    if not full and _current_fingerprint(root) == fingerprint:
+        return BuildReport(
+            resolve(root), len(articles), len(passages), prepared.skipped,
+            time.perf_counter() - started, 0.0, 0, prepared.files_reused, None, True,
+        )  # fmt: skip
     caching = CachingEmbedder(embedder, EmbeddingCache(root / CACHE_FILE), refresh=bool(full))
     embed_started = time.perf_counter()
     vectors = caching.embed_passages([p.text for p in passages], progress=progress)
@@ -103,12 +129,17 @@ def _build(
         prepared.encodings,
         passages,
         vectors,
-        _manifest(corpus, config, embedder, len(articles), len(passages), started),
+        replace(
+            _manifest(corpus, config, embedder, len(articles), len(passages), started),
+            fingerprint=fingerprint,
+        ),
         LexicalIndex.from_tokens([t for item in prepared.articles for t in item.passage_tokens]),
         LexicalIndex.from_tokens([item.article_tokens for item in prepared.articles]),
         group_passages([p.text for p in passages], vectors, signatures),
     )
-    path = write_build(root, build, config.index.keep_versions, config.index.approximate_above)
+    path = write_build(
+        root, build, config.index.keep_versions, config.index.approximate_above, progress
+    )
     return BuildReport(
         path, len(articles), len(passages), prepared.skipped, time.perf_counter() - started,
         embed_seconds, caching.misses, prepared.files_reused, full,

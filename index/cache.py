@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from index.embed import Embedder
 
@@ -68,7 +69,7 @@ class CachingEmbedder:
     """An Embedder that serves passages from an EmbeddingCache and embeds only the rest."""
 
     def __init__(
-        self, inner: Embedder, cache: EmbeddingCache, chunk: int = 4096, refresh: bool = False
+        self, inner: Embedder, cache: EmbeddingCache, chunk: int = 512, refresh: bool = False
     ):
         self.inner = inner
         self.cache = cache
@@ -98,11 +99,17 @@ class CachingEmbedder:
                 out[i] = cached[key]
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
-        for start in range(0, len(missing), self._chunk):
-            part = missing[start : start + self._chunk]
-            vectors = self.inner.embed_passages([texts[i] for i in part], progress=progress)
-            out[part] = vectors
-            self.cache.put([keys[i] for i in part], vectors)
+        # Longest first across all chunks, so each chunk's batches need little padding;
+        # one bar for the whole job, so its ETA is the build's.
+        missing.sort(key=lambda i: len(texts[i]), reverse=True)
+        bar = tqdm(total=len(missing), unit="passage", desc="embedding", disable=not progress)
+        with bar:
+            for start in range(0, len(missing), self._chunk):
+                part = missing[start : start + self._chunk]
+                vectors = self.inner.embed_passages([texts[i] for i in part])
+                out[part] = vectors
+                self.cache.put([keys[i] for i in part], vectors)
+                bar.update(len(part))
         return out
 
 

@@ -54,6 +54,7 @@ class PreparedCorpus:
     encodings: dict[str, str] = field(default_factory=dict)
     files_reused: int = 0
     files_prepared: int = 0
+    fingerprint: str = ""  # changes when any file, skip reason or setting does
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,17 @@ def prepare_corpus(
         if work.encoding:
             result.encodings[item.relative] = work.encoding
     result.articles = _unique_ids(result.articles)
+    result.fingerprint = _corpus_fingerprint(listed, result.skipped)
     return result
+
+
+def _corpus_fingerprint(listed: list[_File], skipped: list[Skipped]) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    for item in listed:
+        digest.update(item.key)
+    for skip in skipped:
+        digest.update(f"{skip.path}\0{skip.reason}\0".encode())
+    return digest.hexdigest()
 
 
 def _list_files(

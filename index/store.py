@@ -91,6 +91,8 @@ class Manifest:
     chunking: dict[str, int]
     faiss_index: str = EXACT  # or APPROXIMATE, chosen by size (index.approximate_above)
     faiss_params: dict[str, int] = field(default_factory=dict)
+    # Of the corpus files and settings built from: equal means a rebuild would change nothing.
+    fingerprint: str = ""
     # sha256 of every file of the build but the manifest, by path relative to the build.
     checksums: dict[str, str] = field(default_factory=dict)
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from index.build import build_index
 from index.config import ChunkConfig
-from index.store import IndexReader
+from index.store import BUILDS, IndexReader, resolve
 from tests.fakes import HashingEmbedder
 
 ADDED = "\n\nA new closing paragraph was added to this story on Friday, the ministry said.\n"
@@ -114,3 +114,29 @@ def test_repeated_jsonl_ids_stay_unique_when_reused(tmp_path, config):
     assert (report.files_reused, report.articles) == (2, 2)
     sources = IndexReader(root).passages(range(report.passages)).values()
     assert len({source.doc_id for _, source in sources}) == 2
+
+
+def test_an_unchanged_corpus_keeps_the_current_build(tmp_path, corpus_copy, config):
+    root = tmp_path / "index"
+    first = build_index(corpus_copy, root, config, HashingEmbedder())
+    again = build_index(corpus_copy, root, config, HashingEmbedder())
+    assert again.up_to_date and not first.up_to_date
+    assert again.path == first.path == resolve(root)
+    assert (again.articles, again.passages) == (first.articles, first.passages)
+    assert len(list((root / BUILDS).iterdir())) == 1
+    story = next(corpus_copy.glob("002_*.txt"))
+    story.write_text(story.read_text("utf-8") + ADDED, "utf-8")
+    changed = build_index(corpus_copy, root, config, HashingEmbedder())
+    assert not changed.up_to_date and changed.path != first.path
+    forced = build_index(corpus_copy, root, config, HashingEmbedder(), full=True)
+    assert not forced.up_to_date and forced.path != changed.path
+
+
+def test_a_damaged_current_build_is_rebuilt_not_kept(tmp_path, corpus_copy, config):
+    root = tmp_path / "index"
+    first = build_index(corpus_copy, root, config, HashingEmbedder())
+    with (first.path / "vectors.faiss").open("r+b") as handle:
+        handle.truncate(100)
+    repaired = build_index(corpus_copy, root, config, HashingEmbedder())
+    assert not repaired.up_to_date and repaired.path != first.path
+    assert IndexReader(root).manifest.passages == first.passages

@@ -15,9 +15,11 @@ from bot.replies import (
     dlen,
     limit_problems,
     notice,
+    reindex_done,
     shorten,
     sources_embed,
 )
+from index.build import BuildReport
 from index.models import Answer, CorpusStats, Filters, IndexInfo, QuotedPassage, Source
 
 INFO = IndexInfo("2026-11-22T02:21:46Z", 5, 32)
@@ -232,3 +234,10 @@ def test_shorten_never_exceeds_its_limit(text, limit):
     out = shorten(text, limit)
     assert dlen(out) <= limit
     assert out == replies.escape(" ".join(text.split())) or out.endswith("…")
+
+
+def test_reindex_done_says_when_nothing_changed(tmp_path):
+    kept = BuildReport(tmp_path, 5, 21, [], 0.2, 0.0, up_to_date=True)
+    assert "up to date" in reindex_done(kept) and "5 articles" in reindex_done(kept)
+    rebuilt = BuildReport(tmp_path, 6, 23, [], 1.5, 1.0, embedded=2)
+    assert reindex_done(rebuilt).startswith("Index rebuilt: 6 articles, 23 passages")

@@ -46,7 +46,10 @@ def test_reader_finds_passages_by_vector(tmp_path, sample_corpus, config):
 
 def test_rebuild_switches_current_and_keeps_two_builds(tmp_path, sample_corpus, config):
     root = tmp_path / "index"
-    paths = [build_index(sample_corpus, root, config, HashingEmbedder()).path for _ in range(3)]
+    paths = [
+        build_index(sample_corpus, root, config, HashingEmbedder(), full=True).path
+        for _ in range(3)
+    ]
     assert resolve(root) == paths[-1]
     assert sorted(p.name for p in (root / BUILDS).iterdir()) == [p.name for p in paths[1:]]
 
