@@ -78,7 +78,7 @@ def main() -> None:
         build_figures(config, embedder, args.articles, sample_root)
     sample = IndexReader(sample_root)
     vectors = sample.vectors(np.arange(sample.manifest.passages))
-    for size in (int(s) for s in args.sizes.split(",")):
+    for size in (int(s) for s in args.sizes.split(",") if s.strip()):
         search_figures(config, embedder, vectors, size, args.queries)
 
 
