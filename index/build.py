@@ -21,6 +21,7 @@ from index.store import (
     SCHEMA_VERSION,
     BuildInput,
     Manifest,
+    prune,
     read_manifest,
     resolve,
     utc_now,
@@ -115,6 +116,7 @@ def _build(
     passages = [p for item in prepared.articles for p in item.passages]
     fingerprint = _fingerprint(prepared.fingerprint, config, embedder)
     if not full and _current_fingerprint(root) == fingerprint:
+        prune(root, config.index.keep_versions)  # still clear what killed builds left
         return BuildReport(
             resolve(root), len(articles), len(passages), prepared.skipped,
             time.perf_counter() - started, 0.0, 0, prepared.files_reused, None, True,

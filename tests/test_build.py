@@ -5,6 +5,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import numpy as np
 
@@ -140,3 +146,47 @@ def test_a_damaged_current_build_is_rebuilt_not_kept(tmp_path, corpus_copy, conf
     repaired = build_index(corpus_copy, root, config, HashingEmbedder())
     assert not repaired.up_to_date and repaired.path != first.path
     assert IndexReader(root).manifest.passages == first.passages
+
+
+_STALLED_BUILD = """
+import sys, time
+from pathlib import Path
+from index.build import build_index
+from index.config import Config
+from tests.fakes import HashingEmbedder
+
+class Stalled(HashingEmbedder):
+    def embed_passages(self, texts, progress=False):
+        Path(sys.argv[3]).write_text("embedding")
+        time.sleep(600)
+
+build_index(Path(sys.argv[1]), Path(sys.argv[2]), Config(), Stalled(), full=True)
+"""
+
+
+def test_a_build_killed_mid_way_leaves_the_previous_one_serving(tmp_path, corpus_copy, config):
+    root = tmp_path / "index"
+    first = build_index(corpus_copy, root, config, HashingEmbedder())
+    marker = tmp_path / "marker"
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    builder = subprocess.Popen(
+        [sys.executable, "-c", _STALLED_BUILD, str(corpus_copy), str(root), str(marker)], env=env
+    )
+    try:
+        for _ in range(600):  # up to 60 s for the process to reach the embedding step
+            if marker.exists() or builder.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert marker.exists(), "the build never started embedding"
+    finally:
+        builder.send_signal(signal.SIGKILL)
+        builder.wait()
+    assert builder.returncode == -signal.SIGKILL
+    assert resolve(root) == first.path
+    assert IndexReader(root).manifest.passages == first.passages
+    story = next(corpus_copy.glob("002_*.txt"))
+    story.write_text(story.read_text("utf-8") + ADDED, "utf-8")
+    after = build_index(corpus_copy, root, config, HashingEmbedder())  # the lock was freed
+    assert after.path != first.path and resolve(root) == after.path
+    assert not list((root / BUILDS).glob(".tmp-*"))

@@ -155,7 +155,7 @@ def test_a_reader_keeps_answering_after_its_build_is_pruned(tmp_path, sample_cor
     build_index(sample_corpus, root, config, embedder)
     reader = IndexReader(root)
     one = replace(config, index=IndexConfig(keep_versions=1))
-    build_index(sample_corpus, root, one, embedder)
+    build_index(sample_corpus, root, one, embedder, full=True)
     assert not reader.path.exists()
     answerer = Answerer(reader, embedder, AnswerConfig(min_score=0.2))
     answer = answerer.ask("What did Liu Zhenli say about Taiwan?")

@@ -117,6 +117,6 @@ def test_a_build_killed_halfway_is_never_served_and_is_cleaned_up(
     (half / "vectors.faiss").write_bytes(b"\x00" * 100)
     serving = _build_dir(built)
     assert IndexReader(built).path == serving
-    build_index(sample_corpus, built, config, HashingEmbedder())
+    build_index(sample_corpus, built, config, HashingEmbedder(), full=True)
     assert not half.exists()
     assert _build_dir(built) != serving and IndexReader(built).manifest.articles == 5
