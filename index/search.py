@@ -102,7 +102,8 @@ class HybridSearcher:
     ) -> list[int]:
         ids: set[int] = set()
         if self.config.mode != "lexical":
-            for vector in vectors:
+            # Clauses without their own vectors repeat the question's: search it once.
+            for vector in np.unique(vectors, axis=0):
                 ids.update(
                     i for i, _ in self.reader.search(vector, self.config.candidates, allowed)
                 )
