@@ -63,16 +63,28 @@ def build_index(
     CorpusError when nothing can be indexed (the previous build then stays) and
     IndexBusyError when another build of ``root`` is running."""
     with build_lock(root):
-        reason = "--full" if full else _full_reason(root, config, embedder)
-        return _build(corpus, root, config, embedder, progress, reason)
+        current = _current(root)
+        reason = "--full" if full else _full_reason(current, config, embedder)
+        return _build(corpus, root, config, embedder, progress, reason, current)
 
 
-def _full_reason(root: Path, config: Config, embedder: Embedder) -> str | None:
-    """Why the current build's work cannot be reused, or None."""
+def _current(root: Path) -> tuple[Path, Manifest] | None:
+    """The current build and its manifest, or None (a first build, or one that cannot
+    be compared: then nothing is kept and the caches decide what is reused)."""
     try:
-        manifest = read_manifest(resolve(root))
+        build = resolve(root)
+        return build, read_manifest(build)
     except (IndexMissingError, IndexCorruptError):
-        return None  # a first build, or one that cannot be compared: caches decide
+        return None
+
+
+def _full_reason(
+    current: tuple[Path, Manifest] | None, config: Config, embedder: Embedder
+) -> str | None:
+    """Why the current build's work cannot be reused, or None."""
+    if current is None:
+        return None
+    manifest = current[1]
     if manifest.model != embedder.name:
         return f"the model changed ({manifest.model} → {embedder.name})"
     if manifest.chunking != _chunking(config):
@@ -86,15 +98,16 @@ def _fingerprint(corpus: str, config: Config, embedder: Embedder) -> str:
     return hashlib.blake2b(settings.encode(), digest_size=16).hexdigest()
 
 
-def _current_fingerprint(root: Path) -> str | None:
-    """The current build's fingerprint if it is intact (a damaged one is rebuilt)."""
+def _unchanged(current: tuple[Path, Manifest] | None, fingerprint: str) -> bool:
+    """Whether the current build was made from the same files and settings and is
+    intact (a damaged one is rebuilt). Checksums are read only when that could be so."""
+    if current is None or current[1].fingerprint != fingerprint:
+        return False
     try:
-        build = resolve(root)
-        manifest = read_manifest(build)
-        verify_checksums(build, manifest.checksums)
-    except (IndexMissingError, IndexCorruptError):
-        return None
-    return manifest.fingerprint or None
+        verify_checksums(current[0], current[1].checksums)
+    except IndexCorruptError:
+        return False
+    return True
 
 
 def _chunking(config: Config) -> dict[str, int]:
@@ -103,7 +116,13 @@ def _chunking(config: Config) -> dict[str, int]:
 
 
 def _build(
-    corpus: Path, root: Path, config: Config, embedder: Embedder, progress: bool, full: str | None
+    corpus: Path,
+    root: Path,
+    config: Config,
+    embedder: Embedder,
+    progress: bool,
+    full: str | None,
+    current: tuple[Path, Manifest] | None,
 ) -> BuildReport:
     started = time.perf_counter()
     files = FileCache(root / FILES_FILE)
@@ -115,7 +134,7 @@ def _build(
     articles = [item.article for item in prepared.articles]
     passages = [p for item in prepared.articles for p in item.passages]
     fingerprint = _fingerprint(prepared.fingerprint, config, embedder)
-    if not full and _current_fingerprint(root) == fingerprint:
+    if not full and _unchanged(current, fingerprint):
         prune(root, config.index.keep_versions)  # still clear what killed builds left
         return BuildReport(
             resolve(root), len(articles), len(passages), prepared.skipped,
