@@ -12,7 +12,7 @@ import contextlib
 import hashlib
 import pickle
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,40 +29,53 @@ def text_key(model: str, text: str) -> bytes:
     return hashlib.blake2b(f"{model}\x00{text}".encode(), digest_size=16).digest()
 
 
-class EmbeddingCache:
-    """A SQLite table of float32 vectors keyed by ``text_key``."""
+class _BlobTable:
+    """A SQLite table of blobs by key, read and written in batches."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, table: str, column: str):
         self.path = path
+        self._table, self._column = table, column
         path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.closing(self._connect()) as db, db:
-            db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB)")
+            db.execute(f"CREATE TABLE IF NOT EXISTS {table} (key BLOB PRIMARY KEY, {column} BLOB)")
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=30)
         db.execute("PRAGMA journal_mode=WAL")
         return db
 
-    def get(self, keys: Sequence[bytes], dimension: int) -> dict[bytes, np.ndarray]:
-        found: dict[bytes, np.ndarray] = {}
+    def _blobs(self, keys: Sequence[bytes]) -> Iterator[tuple[bytes, bytes]]:
         with contextlib.closing(self._connect()) as db:
             for i in range(0, len(keys), _BATCH):
                 batch = keys[i : i + _BATCH]
                 marks = ",".join("?" * len(batch))
-                query = f"SELECT key, vector FROM vectors WHERE key IN ({marks})"
-                for key, blob in db.execute(query, batch):
-                    vector = np.frombuffer(blob, dtype=np.float32)
-                    if vector.shape == (dimension,):
-                        found[key] = vector
+                query = f"SELECT key, {self._column} FROM {self._table} WHERE key IN ({marks})"
+                yield from db.execute(query, batch)
+
+    def _store(self, rows: Iterable[tuple[bytes, bytes]]) -> None:
+        with contextlib.closing(self._connect()) as db, db:
+            db.executemany(f"INSERT OR REPLACE INTO {self._table} VALUES (?, ?)", rows)
+
+
+class EmbeddingCache(_BlobTable):
+    """Float32 vectors keyed by ``text_key``."""
+
+    def __init__(self, path: Path):
+        super().__init__(path, "vectors", "vector")
+
+    def get(self, keys: Sequence[bytes], dimension: int) -> dict[bytes, np.ndarray]:
+        found: dict[bytes, np.ndarray] = {}
+        for key, blob in self._blobs(keys):
+            vector = np.frombuffer(blob, dtype=np.float32)
+            if vector.shape == (dimension,):
+                found[key] = vector
         return found
 
     def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
-        rows = [
+        self._store(
             (k, np.asarray(v, dtype=np.float32).tobytes())
             for k, v in zip(keys, vectors, strict=True)
-        ]
-        with contextlib.closing(self._connect()) as db, db:
-            db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+        )
 
 
 class CachingEmbedder:
@@ -116,7 +129,7 @@ class CachingEmbedder:
 FILES_FILE = "files.sqlite"
 
 
-class FileCache:
+class FileCache(_BlobTable):
     """Pickled per-file build work keyed by path, content and settings (see index.prepare).
 
     Like the embedding cache it lives in the index root and outlives builds. It is
@@ -124,33 +137,20 @@ class FileCache:
     """
 
     def __init__(self, path: Path):
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with contextlib.closing(self._connect()) as db, db:
-            db.execute("CREATE TABLE IF NOT EXISTS files (key BLOB PRIMARY KEY, work BLOB)")
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30)
-        db.execute("PRAGMA journal_mode=WAL")
-        return db
+        super().__init__(path, "files", "work")
 
     def get(self, keys: Sequence[bytes]) -> dict[bytes, Any]:
         """The stored work of each key found; an entry that no longer unpickles is a miss."""
         found: dict[bytes, Any] = {}
-        with contextlib.closing(self._connect()) as db:
-            for i in range(0, len(keys), _BATCH):
-                batch = keys[i : i + _BATCH]
-                marks = ",".join("?" * len(batch))
-                query = f"SELECT key, work FROM files WHERE key IN ({marks})"
-                for key, blob in db.execute(query, batch):
-                    with contextlib.suppress(Exception):  # stale classes, truncated blobs
-                        found[key] = pickle.loads(blob)
+        for key, blob in self._blobs(keys):
+            with contextlib.suppress(Exception):  # stale classes, truncated blobs
+                found[key] = pickle.loads(blob)
         return found
 
     def put(self, items: dict[bytes, Any]) -> None:
-        rows = [(k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()]
-        with contextlib.closing(self._connect()) as db, db:
-            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)", rows)
+        self._store(
+            (k, pickle.dumps(v, protocol=pickle.HIGHEST_PROTOCOL)) for k, v in items.items()
+        )
 
     def retain(self, keys: Sequence[bytes]) -> None:
         """Forget every entry but ``keys`` (the files of the build just made)."""
