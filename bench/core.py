@@ -44,13 +44,19 @@ def _subset(target: Path, count: int) -> Path:
     return corpus
 
 
-def _latencies(answerer: Answerer, count: int) -> list[float]:
+def realtimeqa_questions(count: int) -> list[str]:
+    """The first ``count`` RealTimeQA questions."""
     questions = []
     with (REALTIMEQA / "questions.jsonl").open(encoding="utf-8") as handle:
         for line in handle:
             questions.append(json.loads(line)["question"])
             if len(questions) >= count:
                 break
+    return questions
+
+
+def _latencies(answerer: Answerer, count: int) -> list[float]:
+    questions = realtimeqa_questions(count)
     answerer.ask(questions[0])  # warm-up: first call pays one-off allocations
     timings = []
     for question in questions:

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.core import realtimeqa_questions
 from bench.results import SHARED, append_row, code_version, median, percentile, today
 from index.answer import Answerer
 from index.build import BuildReport, build_index
@@ -250,7 +251,7 @@ def _noisy(sample: np.ndarray, count: int, seed: int = 0) -> np.ndarray:
 def measure(root: Path, count: int) -> dict[str, object]:
     config = Config()
     embedder = load_embedder(config.embedding)
-    questions = _questions(count)
+    questions = realtimeqa_questions(count)
     embedder.embed_query(questions[0])
     before = _rss_mb()
     reader = IndexReader(root)
@@ -271,16 +272,6 @@ def measure(root: Path, count: int) -> dict[str, object]:
         "ask": asked,
         "recall": _recall(reader, vectors) if reader.approximate else "exact",
     }
-
-
-def _questions(count: int) -> list[str]:
-    questions = []
-    with (DATA / "questions.jsonl").open(encoding="utf-8") as handle:
-        for line in handle:
-            questions.append(json.loads(line)["question"])
-            if len(questions) >= count:
-                break
-    return questions
 
 
 def _timed(job: object) -> float:
