@@ -25,6 +25,16 @@ pytestmark = pytest.mark.asyncio
 TAIWAN = "What did Liu Zhenli say about Taiwan?"
 
 
+@pytest.fixture
+def sample_bot(make_bot, corpus_copy: Path, tmp_path: Path, fake_embedder: HashingEmbedder):
+    """A bot answering from an index of the sample corpus, rebuilt from ``corpus_copy``."""
+    config = replace(Config(), embedding=EmbeddingConfig(model=fake_embedder.name))
+    root = tmp_path / "index"
+    build_index(corpus_copy, root, config, fake_embedder)
+    answerer = Answerer(IndexReader(root), fake_embedder, AnswerConfig(min_score=0.2))
+    return make_bot(answerer, IndexSource(config, root, corpus_copy))
+
+
 async def test_reindex_is_refused_without_manage_server_or_the_admin_role(make_bot):
     bot = make_bot(admin_role="newsbot-admin")
     async with simcord.run(bot) as env:
@@ -78,13 +88,9 @@ async def test_reindex_rebuilds_and_swaps_in_the_new_index(
 
 
 async def test_a_failed_rebuild_is_reported_and_the_old_index_keeps_answering(
-    make_bot, corpus_copy: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+    sample_bot, corpus_copy: Path
 ):
-    config = replace(Config(), embedding=EmbeddingConfig(model=fake_embedder.name))
-    root = tmp_path / "index"
-    build_index(corpus_copy, root, config, fake_embedder)
-    answerer = Answerer(IndexReader(root), fake_embedder, AnswerConfig(min_score=0.2))
-    bot = make_bot(answerer, IndexSource(config, root, corpus_copy))
+    bot = sample_bot
     async with simcord.run(bot) as env:
         guild = env.create_guild()
         channel = guild.create_text_channel("news")
@@ -102,13 +108,9 @@ async def test_a_failed_rebuild_is_reported_and_the_old_index_keeps_answering(
 
 
 async def test_a_corrupt_new_build_is_refused_and_the_old_index_keeps_answering(
-    make_bot, corpus_copy: Path, tmp_path: Path, fake_embedder: HashingEmbedder, monkeypatch
+    sample_bot, corpus_copy: Path, monkeypatch
 ):
-    config = replace(Config(), embedding=EmbeddingConfig(model=fake_embedder.name))
-    root = tmp_path / "index"
-    build_index(corpus_copy, root, config, fake_embedder)
-    answerer = Answerer(IndexReader(root), fake_embedder, AnswerConfig(min_score=0.2))
-    bot = make_bot(answerer, IndexSource(config, root, corpus_copy))
+    bot = sample_bot
 
     def build_then_truncate(*args: Any, **kwargs: Any) -> BuildReport:
         # As a disk fault between writing the new build and opening it.
@@ -136,13 +138,10 @@ async def test_a_corrupt_new_build_is_refused_and_the_old_index_keeps_answering(
 
 
 async def test_a_build_made_by_a_script_is_quoted_without_a_restart(
-    make_bot, corpus_copy: Path, tmp_path: Path, fake_embedder: HashingEmbedder
+    sample_bot, corpus_copy: Path, fake_embedder: HashingEmbedder
 ):
-    config = replace(Config(), embedding=EmbeddingConfig(model=fake_embedder.name))
-    root = tmp_path / "index"
-    build_index(corpus_copy, root, config, fake_embedder)
-    answerer = Answerer(IndexReader(root), fake_embedder, AnswerConfig(min_score=0.2))
-    bot = make_bot(answerer, IndexSource(config, root, corpus_copy))
+    bot = sample_bot
+    source = bot.service.source
     question = "What did the Springfield council approve?"
     async with simcord.run(bot) as env:
         guild = env.create_guild()
@@ -151,7 +150,7 @@ async def test_a_build_made_by_a_script_is_quoted_without_a_restart(
         before = await alice.slash(channel, "ask", question=question)
         assert "bicycle lanes" not in (before.response.embeds[0].description or "")
         (corpus_copy / "005_springfield.txt").write_text(NEW_ARTICLE, "utf-8")
-        build_index(corpus_copy, root, config, fake_embedder)  # as `newsbot index` would
+        build_index(corpus_copy, source.root, source.config, fake_embedder)  # as a script would
         await env.advance_time(2)  # the bot looks at `current` at most once a second
         for _ in range(100):  # the new build is opened in the background meanwhile
             asked = await alice.slash(channel, "ask", question=question)

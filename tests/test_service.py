@@ -41,13 +41,19 @@ class ThreadNoting(Answerer):
         return super().ask(*args, **kwargs)
 
 
+def _sample_service(
+    corpus: Path, root: Path, embedder: HashingEmbedder, kind: type[Answerer], **options: Any
+) -> AnswerService:
+    """A service answering from an index of ``corpus`` built into ``root``."""
+    config = replace(Config(), embedding=EmbeddingConfig(model=embedder.name))
+    build_index(corpus, root, config, embedder)
+    answerer = kind(IndexReader(root), embedder, AnswerConfig(min_score=0.2))
+    return AnswerService(answerer, IndexSource(config, root, corpus), **options)
+
+
 @pytest.fixture
 def service(corpus_copy: Path, tmp_path: Path, fake_embedder: HashingEmbedder):
-    config = replace(Config(), embedding=EmbeddingConfig(model=fake_embedder.name))
-    root = tmp_path / "index"
-    build_index(corpus_copy, root, config, fake_embedder)
-    answerer = ThreadNoting(IndexReader(root), fake_embedder, AnswerConfig(min_score=0.2))
-    running = AnswerService(answerer, IndexSource(config, root, corpus_copy))
+    running = _sample_service(corpus_copy, tmp_path / "index", fake_embedder, ThreadNoting)
     yield running
     running.close()
 
@@ -90,11 +96,9 @@ async def test_one_rebuild_at_a_time(service):
 @pytest.fixture
 def reloading(corpus_copy: Path, tmp_path: Path, fake_embedder: HashingEmbedder):
     """A service over the sample corpus that looks at ``current`` every 10 ms."""
-    config = replace(Config(), embedding=EmbeddingConfig(model=fake_embedder.name))
-    root = tmp_path / "index"
-    build_index(corpus_copy, root, config, fake_embedder)
-    answerer = Answerer(IndexReader(root), fake_embedder, AnswerConfig(min_score=0.2))
-    running = AnswerService(answerer, IndexSource(config, root, corpus_copy), reload_every=0.01)
+    running = _sample_service(
+        corpus_copy, tmp_path / "index", fake_embedder, Answerer, reload_every=0.01
+    )
     yield running
     running.close()
 
