@@ -57,7 +57,8 @@ def user(user_id: int, name: str, bot: bool = False) -> dict[str, Any]:
 
 
 class FakeDiscord:
-    """The server. ``start()`` it, point the bot at ``api_base`` and ``gateway_url``."""
+    """The server. Start it (``start()`` or ``async with``), point the bot at
+    ``api_base`` and ``gateway_url``."""
 
     def __init__(self, token: str):
         self.token = token
@@ -89,6 +90,13 @@ class FakeDiscord:
             await self._socket.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     @property
     def api_base(self) -> str:

@@ -39,10 +39,8 @@ TAIWAN = "What did Liu Zhenli say about Taiwan?"
 
 @pytest_asyncio.fixture
 async def server() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord(TOKEN)
-    await fake.start()
-    yield fake
-    await fake.close()
+    async with FakeDiscord(TOKEN) as fake:
+        yield fake
 
 
 def _config(tmp_path: Path, server: FakeDiscord) -> Path:

@@ -29,10 +29,8 @@ SECRET_PARTS = (TOKEN, "very-secret-part", "c2VjcmV0c2VjcmV0c2VjcmV0")
 
 @pytest_asyncio.fixture
 async def server() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord(TOKEN)
-    await fake.start()
-    yield fake
-    await fake.close()
+    async with FakeDiscord(TOKEN) as fake:
+        yield fake
 
 
 class LeakyAnswerer(Answerer):
